@@ -1,0 +1,24 @@
+"""hitl: human-in-the-loop optimization on Optuna and Optuna Dashboard, configured with Hydra."""
+
+from hitl._app import main
+from hitl._app import run
+from hitl._app import Summary
+from hitl._errors import HitlError
+from hitl._loop import Loop
+from hitl._loop import Progress
+from hitl._schema import register_configs
+from hitl._widgets import Objective
+from hitl._widgets import WidgetSet
+
+
+__all__ = [
+    "HitlError",
+    "Loop",
+    "Objective",
+    "Progress",
+    "Summary",
+    "WidgetSet",
+    "main",
+    "register_configs",
+    "run",
+]

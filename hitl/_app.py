@@ -1,0 +1,159 @@
+"""Wiring: the composed config into storage, study, dashboard and loop; one call runs it all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+import contextlib
+from dataclasses import dataclass
+import logging
+from pathlib import Path
+import signal
+import sys
+import threading
+from typing import Any
+
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+import optuna
+
+from hitl._dashboard import EmbeddedDashboard
+from hitl._errors import HitlError
+from hitl._instantiate import build
+from hitl._logging import scrub_saved_configs
+from hitl._loop import Loop
+from hitl._storage import build_storage
+from hitl._storage import describe_storage
+from hitl._study import check_study_name
+from hitl._study import open_study
+from hitl._widgets import WidgetSet
+
+
+__all__ = ["Summary", "main", "run"]
+
+_log = logging.getLogger("hitl")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """How a run ended and where its results are."""
+
+    study_name: str
+    reason: str
+    rated: int
+    waiting: int
+    best_number: int | None
+    best_value: float | None
+    best_params: dict[str, Any] | None
+    storage: str
+    artifacts: str
+    dashboard_url: str | None
+
+
+def run(cfg: DictConfig) -> Summary:
+    """Run the human-in-the-loop loop the config describes, until it stops.
+
+    Every user-fixable problem raises :class:`~hitl.HitlError` before anything is written.
+    """
+    _check_knobs(cfg)
+    widgets = build(cfg.widget, "widget")
+    if not isinstance(widgets, WidgetSet):
+        raise HitlError(f"widget: _target_ must be hitl.WidgetSet, got {type(widgets).__name__}")
+    generator = build(cfg.generator, "generator")
+    if not (callable(getattr(generator, "suggest", None)) and callable(getattr(generator, "render", None))):
+        raise HitlError("generator: its _target_ must be a hitl.generators.Generator subclass (suggest and render)")
+    sampler = build(cfg.sampler, "sampler")
+    artifact_store = build(cfg.artifacts, "artifacts")
+    check_study_name(cfg.study_name)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = build_storage(cfg.storage)
+    study, existed = open_study(storage=storage, study_name=cfg.study_name, sampler=sampler, widgets=widgets)
+    where = describe_storage(storage)
+    _log.info("%s study '%s' in %s", "resuming" if existed else "created", study.study_name, where)
+
+    wakeup, stop = threading.Event(), threading.Event()
+    dashboard = None
+    if cfg.dashboard.enabled:
+        dashboard = EmbeddedDashboard(
+            storage=storage, artifact_store=artifact_store, host=cfg.dashboard.host,
+            port=cfg.dashboard.port, on_tell=wakeup.set,
+        ).start()
+        _log.info("rate the trials at %s/dashboard/studies/%d/trials", dashboard.url, study._study_id)
+    loop = Loop(
+        study=study, generator=generator, artifact_store=artifact_store, batch=cfg.batch,
+        n_trials=cfg.n_trials, timeout=cfg.timeout, poll_interval=cfg.poll_interval,
+        wakeup=wakeup, stop=stop,
+    )
+    try:
+        with _stop_on_signals(stop):
+            reason = loop.run()
+    finally:
+        if dashboard is not None:
+            dashboard.stop()
+    progress = loop.progress()
+    best_params = None
+    if progress.best_number is not None:
+        best_params = study.trials[progress.best_number].params
+    summary = Summary(
+        study_name=study.study_name, reason=reason, rated=progress.rated, waiting=progress.waiting,
+        best_number=progress.best_number, best_value=progress.best_value, best_params=best_params,
+        storage=where, artifacts=str(getattr(artifact_store, "base_path", type(artifact_store).__name__)),
+        dashboard_url=None if dashboard is None else dashboard.url,
+    )
+    _log_summary(summary)
+    return summary
+
+
+def main(cfg: DictConfig) -> Summary:
+    """:func:`run` for the command line: a :class:`HitlError` becomes one line and exit status 2."""
+    if HydraConfig.initialized():
+        hc = HydraConfig.get()
+        if hc.output_subdir is not None:
+            scrub_saved_configs(Path(hc.runtime.output_dir) / hc.output_subdir)
+    try:
+        return run(cfg)
+    except HitlError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _check_knobs(cfg: DictConfig) -> None:
+    if cfg.batch < 1:
+        raise HitlError(f"batch={cfg.batch}: must be at least 1 (trials awaiting rating at once)")
+    if cfg.n_trials is not None and cfg.n_trials < 1:
+        raise HitlError(f"n_trials={cfg.n_trials}: must be at least 1, or null to run until Ctrl-C")
+    if cfg.timeout is not None and cfg.timeout <= 0:
+        raise HitlError(f"timeout={cfg.timeout}: must be positive seconds, or null for none")
+    if cfg.poll_interval <= 0:
+        raise HitlError(f"poll_interval={cfg.poll_interval}: must be positive seconds")
+    if not 0 <= cfg.dashboard.port <= 65535:
+        raise HitlError(f"dashboard.port={cfg.dashboard.port}: must be 0..65535 (0: any free port)")
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Ctrl-C or SIGTERM finish the step in hand; a second Ctrl-C stops at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handle(signum: int, frame: Any) -> None:
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        _log.info("stopping after the step in hand (Ctrl-C again to stop at once)")
+        stop.set()
+
+    previous = {s: signal.signal(s, handle) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _log_summary(s: Summary) -> None:
+    total = {"n_trials": "n_trials reached", "timeout": "timeout reached", "stopped": "stopped"}[s.reason]
+    _log.info("%s: %d rating(s) in study '%s', %d still waiting", total, s.rated, s.study_name, s.waiting)
+    if s.best_number is not None:
+        params = ", ".join(f"{k}={v}" for k, v in (s.best_params or {}).items())
+        _log.info("best: trial %d rated %g (%s)", s.best_number, s.best_value, params)
+    _log.info("database: %s | artifacts: %s", s.storage, s.artifacts)

@@ -1,0 +1,29 @@
+"""One error type for everything a user can fix, and URL masking for messages."""
+
+from __future__ import annotations
+
+import re
+
+
+__all__ = ["HitlError", "mask_url", "mask_secrets"]
+
+# scheme://user:password@host -> scheme://user:***@host, in any text.
+_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]+)(?P<tail>@)")
+
+
+class HitlError(Exception):
+    """A problem the user can fix: its message names the config key and the fix.
+
+    The command line prints it as one line and exits with status 2, so its message
+    must never carry a password (see :func:`mask_url`).
+    """
+
+
+def mask_url(url: object) -> str:
+    """Return ``url`` as text with any password replaced by ``***``."""
+    return mask_secrets(str(url))
+
+
+def mask_secrets(text: str) -> str:
+    """Replace every ``user:password@`` in ``text`` by ``user:***@``."""
+    return _URL_PASSWORD.sub(r"\g<head>***\g<tail>", text)

@@ -1,0 +1,46 @@
+"""The structured schema of hitl's own knobs, so a typo fails when Hydra composes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from typing import Optional
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+
+__all__ = ["DashboardConfig", "HitlConfig", "register_configs"]
+
+
+@dataclass
+class DashboardConfig:
+    """The embedded Optuna Dashboard."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"  # loopback: the dashboard has no authentication
+    port: int = 8080  # taken? the next free one is used and logged
+
+
+@dataclass
+class HitlConfig:
+    """Top-level knobs; the five groups stay free-form ``_target_`` nodes."""
+
+    study_name: str = "sunset-${widget.name}"
+    batch: int = 4  # trials awaiting rating at once
+    n_trials: Optional[int] = None  # stop once the study holds this many ratings
+    timeout: Optional[float] = None  # seconds this run may last
+    seed: Optional[int] = None
+    poll_interval: float = 0.5  # seconds between storage checks for ratings made elsewhere
+    dashboard: DashboardConfig = field(default_factory=DashboardConfig)
+    sampler: Any = MISSING
+    widget: Any = MISSING
+    storage: Any = MISSING
+    generator: Any = MISSING
+    artifacts: Any = MISSING
+
+
+def register_configs() -> None:
+    """Register the schema as ``hitl_schema``, the first entry of ``conf/config.yaml``."""
+    ConfigStore.instance().store(name="hitl_schema", node=HitlConfig)

@@ -1,0 +1,70 @@
+"""Creating or reopening the study, refusing one that holds a different experiment."""
+
+from __future__ import annotations
+
+import re
+
+import optuna
+from optuna.storages import BaseStorage
+
+from hitl._errors import HitlError
+from hitl._widgets import WidgetSet
+
+
+WIDGET_SET_ATTR = "hitl:widget_set"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.,:=+@-]{0,199}$")
+
+
+def check_study_name(name: str) -> None:
+    """Study names show up in URLs and file names: keep them to a safe alphabet."""
+    if not _NAME.match(name) or ".." in name:
+        raise HitlError(
+            f"study_name={name!r}: use letters, digits, spaces and _ . , : = + @ - "
+            "(no slashes or '..'), starting with a letter or digit"
+        )
+
+
+def open_study(
+    *, storage: BaseStorage, study_name: str, sampler: optuna.samplers.BaseSampler, widgets: WidgetSet
+) -> tuple[optuna.Study, bool]:
+    """Return the study and whether it already existed.
+
+    A study made by hitl carries its widget set's signature; reopening it with another
+    set (or another direction) would mix two experiments, so it is refused.
+    """
+    try:
+        study = optuna.load_study(study_name=study_name, storage=storage, sampler=sampler)
+    except KeyError:
+        study = optuna.create_study(
+            study_name=study_name, storage=storage, sampler=sampler, directions=widgets.directions
+        )
+        widgets.register(study)
+        storage.set_study_system_attr(study._study_id, WIDGET_SET_ATTR, widgets.signature())
+        return study, False
+    _check_compatible(study, widgets)
+    return study, True
+
+
+def _check_compatible(study: optuna.Study, widgets: WidgetSet) -> None:
+    directions = [d.name.lower() for d in study.directions]
+    stored = study.system_attrs.get(WIDGET_SET_ATTR)
+    fix = f"pick another study_name= or the widget= option the study was made with"
+    if directions != widgets.directions:
+        raise HitlError(
+            f"study_name={study.study_name!r} exists with directions {directions}, but widget="
+            f"{widgets.name} wants {widgets.directions}: {fix}"
+        )
+    if stored is not None and stored != widgets.signature():
+        raise HitlError(
+            f"study_name={study.study_name!r} exists with another widget set "
+            f"({_describe(stored)}), not widget={widgets.name}: {fix}"
+        )
+    if stored is None:
+        # A study made outside hitl with matching directions: adopt it with our forms.
+        widgets.register(study)
+        study._storage.set_study_system_attr(study._study_id, WIDGET_SET_ATTR, widgets.signature())
+
+
+def _describe(signature: dict) -> str:
+    kinds = [w.get("type", "?") for w in signature.get("widgets", [])]
+    return f"{'/'.join(kinds)} for {signature.get('names')}"

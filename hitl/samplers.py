@@ -1,0 +1,24 @@
+"""Sampler factories that add a check optuna lacks; plain samplers use optuna's classes directly."""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import optuna
+
+from hitl._errors import HitlError
+
+
+__all__ = ["gp"]
+
+
+def gp(**kwargs: Any) -> optuna.samplers.GPSampler:
+    """Optuna's GPSampler, failing at start (not at the first ask) when its extras are missing."""
+    missing = [m for m in ("torch", "scipy") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise HitlError(
+            f"sampler=gp needs {' and '.join(missing)}, not installed here: "
+            "pip install 'hitl-optuna[gp]' (or pick sampler=tpe)"
+        )
+    return optuna.samplers.GPSampler(**kwargs)
