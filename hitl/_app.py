@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 import contextlib
+import copy
 from dataclasses import dataclass
 import logging
 from pathlib import Path
@@ -55,6 +56,7 @@ def run(cfg: DictConfig) -> Summary:
     Every user-fixable problem raises :class:`~hitl.HitlError` before anything is written.
     """
     _check_knobs(cfg)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # hitl logs its own progress
     widgets = build(cfg.widget, "widget")
     if not isinstance(widgets, WidgetSet):
         raise HitlError(f"widget: _target_ must be hitl.WidgetSet, got {type(widgets).__name__}")
@@ -62,9 +64,9 @@ def run(cfg: DictConfig) -> Summary:
     if not (callable(getattr(generator, "suggest", None)) and callable(getattr(generator, "render", None))):
         raise HitlError("generator: its _target_ must be a hitl.generators.Generator subclass (suggest and render)")
     sampler = build(cfg.sampler, "sampler")
+    _probe(sampler, generator)
     artifact_store = build(cfg.artifacts, "artifacts")
     check_study_name(cfg.study_name)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = build_storage(cfg.storage)
     study, existed = open_study(storage=storage, study_name=cfg.study_name, sampler=sampler, widgets=widgets)
     where = describe_storage(storage)
@@ -114,6 +116,21 @@ def main(cfg: DictConfig) -> Summary:
     except HitlError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def _probe(sampler: optuna.samplers.BaseSampler, generator: Any) -> None:
+    """Suggest once on a throw-away study, so bad sampler or space settings fail before any write.
+
+    A copy of the sampler is used: the real one's random state stays as seeded.
+    """
+    study = optuna.create_study(sampler=copy.deepcopy(sampler))
+    try:
+        generator.suggest(study.ask())
+    except Exception as exc:  # third-party samplers validate their arguments only here
+        raise HitlError(
+            f"sampler: suggesting parameters failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+            "check the sampler.* and generator.space settings"
+        ) from exc
 
 
 def _check_knobs(cfg: DictConfig) -> None:

@@ -130,6 +130,10 @@ class Loop:
         trial = self.study.ask()
         try:
             params = self.generator.suggest(trial)
+        except Exception as exc:  # the sampler's settings only meet real trials here
+            self._fail(trial, exc)
+            raise HitlError(f"sampler: suggesting parameters failed ({_one_line(exc)}); check the sampler.* settings") from exc
+        try:
             with tempfile.TemporaryDirectory(prefix="hitl-") as tmp:
                 path = Path(self.generator.render(params, Path(tmp)))
                 artifact_id = upload_artifact(
@@ -154,10 +158,14 @@ class Loop:
             best_value, best_number = best.value, best.number
         return Progress(len(self._running()), rated, best_value, best_number)
 
-    def _render_failed(self, trial: optuna.Trial, exc: Exception) -> None:
-        message = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    def _fail(self, trial: optuna.Trial, exc: Exception) -> str:
+        message = _one_line(exc)
         self._storage.set_trial_user_attr(trial._trial_id, ERROR_ATTR, message)
         self._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        return message
+
+    def _render_failed(self, trial: optuna.Trial, exc: Exception) -> None:
+        message = self._fail(trial, exc)
         self._failures_in_a_row += 1
         _log.error("trial %d failed in the generator: %s", trial.number, message)
         if self._failures_in_a_row >= self.max_render_failures:
@@ -186,3 +194,7 @@ class Loop:
     def _finish(self, reason: str) -> str:
         self._shown = None
         return reason
+
+
+def _one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]

@@ -47,7 +47,7 @@ def open_study(
 
 def _check_compatible(study: optuna.Study, widgets: WidgetSet) -> None:
     directions = [d.name.lower() for d in study.directions]
-    stored = study.system_attrs.get(WIDGET_SET_ATTR)
+    stored = study._storage.get_study_system_attrs(study._study_id).get(WIDGET_SET_ATTR)
     fix = f"pick another study_name= or the widget= option the study was made with"
     if directions != widgets.directions:
         raise HitlError(

@@ -1,0 +1,76 @@
+"""Bad input ends in one HitlError naming the key and the fix, with nothing written anywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import os
+from pathlib import Path
+
+from omegaconf import DictConfig
+import pytest
+
+import hitl
+
+
+def _snapshot(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+CASES = [
+    # (overrides, words the message must hold)
+    (["batch=0"], ["batch=0", "at least 1"]),
+    (["n_trials=0"], ["n_trials=0"]),
+    (["timeout=-1"], ["timeout=-1"]),
+    (["dashboard.port=70000"], ["dashboard.port=70000"]),
+    (["widget.objectives.0.widget.values=[1,2]"], ["widget.objectives[0].widget", "3 choices but 2 values"]),
+    (["widget.objectives.0.direction=up"], ["widget.objectives[0].direction", "minimize or maximize"]),
+    (["widget=slider", "widget.objectives.0.widget.min=10"], ["min=10", "below max"]),
+    (["generator.space.r.low=300"], ["generator.space.r", "low=300"]),
+    (["generator.space.r.high=999"], ["generator.space.r", "0..255"]),
+    (["generator._target_=no.such.Thing"], ["generator", "no.such.Thing"]),
+    (["sampler.n_startup_trials=abc"], ["sampler"]),
+    (["study_name=../../x"], ["study_name='../../x'", "no slashes"]),
+    (["storage.url=postgresql+psycopg2://bob:hunter2@127.0.0.1:1/db"],
+     ["storage.url=postgresql+psycopg2://bob:***@127.0.0.1:1/db", "HITL_POSTGRES_URL"]),
+    (["storage.url=nosuchdb://x"], ["storage.url=nosuchdb://x"]),
+]
+
+
+@pytest.mark.parametrize(("overrides", "words"), CASES, ids=[" ".join(c[0]) for c in CASES])
+def test_bad_input_is_one_clear_line_and_writes_nothing(
+    overrides: list[str], words: list[str], make_cfg: Callable[..., DictConfig], tmp_path: Path
+) -> None:
+    cfg = make_cfg(*overrides)
+    before = _snapshot(tmp_path)
+    with pytest.raises(hitl.HitlError) as info:
+        hitl.run(cfg)
+    message = str(info.value)
+    assert "\n" not in message
+    for word in words:
+        assert word in message
+    assert "hunter2" not in message
+    assert _snapshot(tmp_path) == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_artifact_dir_non_root(make_cfg: Callable[..., DictConfig], tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    with pytest.raises(hitl.HitlError, match="artifacts.base_path=.*not writable"):
+        hitl.run(make_cfg(f"artifacts.base_path={locked / 'a'}"))
+
+
+def test_artifact_path_that_is_a_file(make_cfg: Callable[..., DictConfig], tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(hitl.HitlError, match="artifacts.base_path=.*file"):
+        hitl.run(make_cfg(f"artifacts.base_path={tmp_path / 'file' / 'sub'}"))
+
+
+def test_reused_study_name_with_another_widget_set_is_refused(make_cfg: Callable[..., DictConfig]) -> None:
+    hitl.run(make_cfg("timeout=0.2", "study_name=exp"))
+    with pytest.raises(hitl.HitlError, match=r"study_name='exp' exists with directions \['minimize'\]"):
+        hitl.run(make_cfg("timeout=0.2", "study_name=exp", "widget=slider"))
+    with pytest.raises(hitl.HitlError, match="exists with another widget set"):
+        hitl.run(make_cfg("timeout=0.2", "study_name=exp", "widget.objectives.0.widget.values=[-2,0,2]"))
+    # a changed description is not another experiment
+    hitl.run(make_cfg("timeout=0.2", "study_name=exp", "widget.objectives.0.widget.description=Rate it"))

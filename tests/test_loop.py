@@ -1,0 +1,161 @@
+"""Layer 2: the loop in-process, rated by a simulated person through the storage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import json
+from pathlib import Path
+import threading
+import time
+
+from omegaconf import DictConfig
+import optuna
+from optuna.trial import TrialState
+from optuna_dashboard import get_note
+import pytest
+
+import hitl
+from hitl._instantiate import build
+from hitl._loop import ERROR_ATTR
+from hitl._loop import READY_ATTR
+from hitl._storage import build_storage
+from hitl._study import open_study
+from tests.conftest import Rater
+from tests.conftest import waiting_trials
+
+
+def _storage(cfg: DictConfig) -> optuna.storages.BaseStorage:
+    return build_storage(cfg.storage)
+
+
+def test_batch_invariant_and_stop_at_n_trials(make_cfg: Callable[..., DictConfig]) -> None:
+    cfg = make_cfg("n_trials=12", "batch=4")
+    storage = _storage(cfg)
+    rate = lambda p: 1.0 if p["r"] < 128 else -1.0  # noqa: E731
+    with Rater(storage, "sunset-choice", value=rate, delay=0.15) as rater:
+        summary = hitl.run(cfg)
+    assert summary.reason == "n_trials"
+    assert summary.rated == 12 and summary.waiting == 0
+    assert rater.max_waiting <= 4
+    # the queue was full whenever the person looked, but for the tail where fewer are needed
+    full = [n for n in rater.samples if n == 4]
+    assert len(full) >= len(rater.samples) // 2, rater.samples
+    trials = optuna.load_study(study_name="sunset-choice", storage=storage).trials
+    assert [t.state for t in trials].count(TrialState.COMPLETE) == 12
+    assert len(trials) == 12  # no trial made beyond what n_trials needs
+    assert summary.best_value == -1.0 and summary.best_params is not None
+
+
+def test_every_waiting_trial_has_its_image_and_note(make_cfg: Callable[..., DictConfig], tmp_path: Path) -> None:
+    cfg = make_cfg("timeout=0.5", "batch=3")
+    hitl.run(cfg)
+    study = optuna.load_study(study_name="sunset-choice", storage=_storage(cfg))
+    waiting = waiting_trials(study._storage, study._study_id)
+    assert len(waiting) == 3
+    for t in waiting:
+        note = get_note(optuna.Trial(study, t._trial_id))
+        assert f"## Trial {t.number}" in note and "| r |" in note
+        (meta,) = [json.loads(v) for k, v in t.system_attrs.items() if k.startswith("artifacts:")]
+        assert f"/artifacts/{study._study_id}/{t._trial_id}/{meta['artifact_id']}" in note
+        image = tmp_path / "artifacts" / meta["artifact_id"]
+        assert image.stat().st_size > 0
+        from PIL import Image
+
+        with Image.open(image) as img:
+            assert img.size == (320, 240)
+            assert img.getpixel((10, 10)) == (t.params["r"], t.params["g"], t.params["b"])
+
+
+def test_resume_adopts_waiting_trials_and_creates_no_extras(make_cfg: Callable[..., DictConfig]) -> None:
+    cfg = make_cfg("timeout=0.3", "batch=4")
+    hitl.run(cfg)
+    storage = _storage(cfg)
+    first = [t.number for t in optuna.load_study(study_name="sunset-choice", storage=storage).trials]
+    assert len(first) == 4
+    summary = hitl.run(cfg)  # the same command again
+    trials = optuna.load_study(study_name="sunset-choice", storage=storage).trials
+    assert [t.number for t in trials] == first and summary.waiting == 4
+    with Rater(storage, "sunset-choice") as rater:
+        hitl.run(make_cfg("n_trials=6"))
+    assert sorted(rater.rated)[:4] == first  # the adopted ones were rated, not replaced
+
+
+def test_mid_render_crash_is_repaired_on_start(make_cfg: Callable[..., DictConfig],
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    cfg = make_cfg("timeout=0.3", "batch=2")
+    storage = _storage(cfg)
+    widgets = build(cfg.widget, "widget")
+    study, _ = open_study(storage=storage, study_name="sunset-choice",
+                          sampler=optuna.samplers.RandomSampler(), widgets=widgets)
+    orphan = study.ask()  # a process died after ask, before its output was stored
+    orphan.suggest_int("r", 0, 255)
+    with caplog.at_level("WARNING", logger="hitl"):
+        summary = hitl.run(cfg)
+    assert storage.get_trial(orphan._trial_id).state == TrialState.FAIL
+    assert "mid-render" in storage.get_trial(orphan._trial_id).user_attrs[ERROR_ATTR]
+    assert f"trial {orphan.number} had no output" in caplog.text
+    assert summary.waiting == 2
+    assert all(READY_ATTR in t.system_attrs for t in waiting_trials(storage, study._study_id))
+
+
+def test_timeout_and_stop_event(make_cfg: Callable[..., DictConfig]) -> None:
+    started = time.monotonic()
+    summary = hitl.run(make_cfg("timeout=0.5"))
+    assert summary.reason == "timeout" and 0.5 <= time.monotonic() - started < 10
+
+
+def test_refill_is_prompt_after_a_rating(make_cfg: Callable[..., DictConfig]) -> None:
+    cfg = make_cfg("n_trials=3", "batch=1", "poll_interval=5")  # only the wake-up can make it prompt
+    storage = _storage(cfg)
+    wakeup, stop = threading.Event(), threading.Event()
+    study, _ = open_study(storage=storage, study_name="s", sampler=optuna.samplers.RandomSampler(),
+                          widgets=build(cfg.widget, "widget"))
+    loop = hitl.Loop(study=study, generator=build(cfg.generator, "generator"),
+                     artifact_store=build(cfg.artifacts, "artifacts"), batch=1, n_trials=3,
+                     poll_interval=5, wakeup=wakeup, stop=stop)
+    thread = threading.Thread(target=loop.run)
+    thread.start()
+    try:
+        for _ in range(3):
+            deadline = time.monotonic() + 3
+            while not waiting_trials(storage, study._study_id):
+                assert time.monotonic() < deadline, "no trial appeared within 3 s of a rating"
+                time.sleep(0.01)
+            (t,) = waiting_trials(storage, study._study_id)
+            storage.set_trial_state_values(t._trial_id, TrialState.COMPLETE, [0.0])
+            wakeup.set()  # what the embedded dashboard does after a tell
+        thread.join(3)
+        assert not thread.is_alive()
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_a_failing_render_fails_that_trial_and_the_loop_goes_on(make_cfg: Callable[..., DictConfig]) -> None:
+    cfg = make_cfg("timeout=0.5", "batch=2", "generator._target_=tests.test_loop.FlakyGenerator")
+    summary = hitl.run(cfg)
+    study = optuna.load_study(study_name="sunset-choice", storage=_storage(cfg))
+    failed = [t for t in study.trials if t.state == TrialState.FAIL]
+    assert failed and "render broke" in failed[0].user_attrs[ERROR_ATTR]
+    assert summary.waiting == 2
+
+
+def test_a_generator_that_always_fails_stops_the_run(make_cfg: Callable[..., DictConfig]) -> None:
+    cfg = make_cfg("timeout=5", "generator._target_=tests.test_loop.BrokenGenerator")
+    with pytest.raises(hitl.HitlError, match="renders failed in a row"):
+        hitl.run(cfg)
+
+
+class FlakyGenerator(hitl.generators.ColorGenerator):
+    calls = 0
+
+    def render(self, params, directory):  # type: ignore[no-untyped-def]
+        FlakyGenerator.calls += 1
+        if FlakyGenerator.calls == 1:
+            raise RuntimeError("render broke")
+        return super().render(params, directory)
+
+
+class BrokenGenerator(hitl.generators.ColorGenerator):
+    def render(self, params, directory):  # type: ignore[no-untyped-def]
+        raise RuntimeError("always broken")
