@@ -1,0 +1,169 @@
+"""Layer 3: `python run.py ...` as a user runs it, rated over the dashboard's HTTP API."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import optuna
+from optuna.trial import TrialState
+import pytest
+
+from tests.conftest import free_port
+from tests.conftest import ROOT
+from tests.conftest import waiting_trials
+
+
+RUN = [sys.executable, str(ROOT / "run.py")]
+
+
+def _start(cwd: Path, *overrides: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(RUN + list(overrides), cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def _tell(port: int, trial_id: int, value: float) -> int:
+    """Exactly what the dashboard UI sends when a person submits a rating."""
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/trials/{trial_id}/tell", method="POST",
+        data=json.dumps({"state": "Complete", "values": [value]}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as res:
+        body = res.read()
+        assert json.loads(body) == {}  # the UI parses every answer as JSON
+        return res.status
+
+
+def _wait_for(predicate, timeout: float = 30.0, what: str = "condition"):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _waiting(db: Path) -> list[optuna.trial.FrozenTrial]:
+    if not db.exists():
+        return []
+    storage = optuna.storages.RDBStorage(f"sqlite:///{db}")
+    try:
+        study_id = storage.get_study_id_from_name("sunset-choice")
+    except KeyError:
+        return []
+    finally:
+        storage.engine.dispose()
+    storage = optuna.storages.RDBStorage(f"sqlite:///{db}")
+    try:
+        return waiting_trials(storage, study_id)
+    finally:
+        storage.engine.dispose()
+
+
+def test_run_rated_over_http_until_n_trials(tmp_path: Path) -> None:
+    port = free_port()
+    proc = _start(tmp_path, "n_trials=6", f"dashboard.port={port}")
+    try:
+        rated = 0
+        while rated < 6:
+            waiting = _wait_for(lambda: _waiting(tmp_path / "hitl.db"), what="a waiting trial")
+            assert len(waiting) <= 4
+            assert _tell(port, waiting[0]._trial_id, -1.0 if rated % 2 else 1.0) == 200
+            rated += 1
+            if rated < 3:  # the loop refills to the full batch after a rating
+                _wait_for(lambda: len(_waiting(tmp_path / "hitl.db")) == 4, what="the refill")
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, out
+    assert f"rate the trials at http://127.0.0.1:{port}/dashboard/studies/1/trials" in out
+    assert "n_trials reached: 6 rating(s) in study 'sunset-choice'" in out
+    assert "best: trial" in out and f"database: sqlite:///{tmp_path / 'hitl.db'}" in out
+    assert "waiting 4 | rated 0/6" in out
+    storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'hitl.db'}")
+    trials = optuna.load_study(study_name="sunset-choice", storage=storage).trials
+    assert [t.state for t in trials].count(TrialState.COMPLETE) == 6
+    assert (tmp_path / "artifacts").is_dir() and (tmp_path / "outputs").is_dir()
+
+
+def test_ctrl_c_stops_cleanly_and_a_rerun_resumes(tmp_path: Path) -> None:
+    port = free_port()
+    proc = _start(tmp_path, f"dashboard.port={port}")
+    try:
+        first = _wait_for(lambda: len(_waiting(tmp_path / "hitl.db")) == 4 and _waiting(tmp_path / "hitl.db"),
+                          what="4 waiting trials")
+        assert _tell(port, first[0]._trial_id, 0.0) == 200
+        _wait_for(lambda: len(_waiting(tmp_path / "hitl.db")) == 4, what="the refill")
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, out
+    assert "stopped: 1 rating(s) in study 'sunset-choice', 4 still waiting" in out
+    before = sorted(t.number for t in _waiting(tmp_path / "hitl.db"))
+    again = subprocess.run(RUN + ["timeout=1", f"dashboard.port={port}"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "resuming study 'sunset-choice'" in again.stdout
+    assert "adopted 4 trial(s) still awaiting rating" in again.stdout
+    assert sorted(t.number for t in _waiting(tmp_path / "hitl.db")) == before
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code", "words"),
+    [
+        (["batch=0"], 2, ["error: batch=0: must be at least 1"]),
+        (["widget.objectives.0.widget.values=[1,2]"], 2, ["3 choices but 2 values"]),
+        (["storage.url=postgresql+psycopg2://bob:hunter2@127.0.0.1:1/x"], 2, ["bob:***@127.0.0.1:1/x"]),
+        (["batchh=3"], 1, ["batchh"]),
+        (["sampler=nope"], 1, ["sampler/nope", "tpe"]),
+        (["batch=many"], 1, ["batch", "many"]),
+    ],
+)
+def test_bad_input_exits_non_zero_with_a_clear_line(tmp_path: Path, overrides: list[str], code: int,
+                                                    words: list[str]) -> None:
+    res = subprocess.run(RUN + overrides + ["dashboard.enabled=false"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == code, res.stdout + res.stderr
+    for word in words:
+        assert word in res.stderr
+    assert "hunter2" not in res.stdout + res.stderr
+    assert not (tmp_path / "hitl.db").exists() and not (tmp_path / "artifacts").exists()
+    if code == 2:
+        assert len([line for line in res.stderr.splitlines() if line.strip()]) == 1, res.stderr
+
+
+def test_help_lists_groups_and_cfg_job_prints_the_config(tmp_path: Path) -> None:
+    res = subprocess.run(RUN + ["--help"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0
+    for line in ["sampler: gp, random, tpe", "storage: journal, memory, postgres, sqlite",
+                 "widget: choice, slider, text", "generator: color", "artifacts: filesystem"]:
+        assert line in res.stdout
+    res = subprocess.run(RUN + ["--cfg", "job", "widget=slider", "batch=8"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and "batch: 8" in res.stdout and "SliderWidget" in res.stdout
+    res = subprocess.run(RUN + ["--cfg", "job", "storage=postgres"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60, env={**os.environ, "HITL_POSTGRES_URL": "x"})
+    assert "${oc.env:HITL_POSTGRES_URL" in res.stdout  # never resolved into saved or printed configs
+
+
+@pytest.mark.parametrize("overrides", [["widget=slider", "batch=8"], ["sampler=random", "seed=1"],
+                                       ["storage=journal"], ["storage=memory"], ["widget=text"]])
+def test_documented_overrides_run(tmp_path: Path, overrides: list[str]) -> None:
+    res = subprocess.run(RUN + overrides + ["timeout=1", "dashboard.enabled=false"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr
+    batch = 8 if "batch=8" in overrides else 4
+    assert f"timeout reached: 0 rating(s)" in res.stdout and f"{batch} still waiting" in res.stdout
