@@ -25,6 +25,9 @@ from hitl._loop import Loop
 from hitl._storage import build_storage
 from hitl._storage import describe_storage
 from hitl._study import check_study_name
+from hitl._sweep import sweep_dashboard_url
+from hitl._sweep import sweep_study_name
+from hitl._sweep import write_job_result
 from hitl._study import open_study
 from hitl._widgets import WidgetSet
 
@@ -66,29 +69,41 @@ def run(cfg: DictConfig) -> Summary:
     sampler = build(cfg.sampler, "sampler")
     _probe(sampler, generator)
     artifact_store = build(cfg.artifacts, "artifacts")
-    check_study_name(cfg.study_name)
+    rater = None if cfg.evaluator.rater is None else build(cfg.evaluator.rater, "evaluator.rater")
+    study_name = sweep_study_name(cfg.study_name)
+    check_study_name(study_name)
     storage = build_storage(cfg.storage)
-    study, existed = open_study(storage=storage, study_name=cfg.study_name, sampler=sampler, widgets=widgets)
+    study, existed = open_study(storage=storage, study_name=study_name, sampler=sampler, widgets=widgets)
     where = describe_storage(storage)
     _log.info("%s study '%s' in %s", "resuming" if existed else "created", study.study_name, where)
 
-    wakeup, stop = threading.Event(), threading.Event()
-    dashboard = None
-    if cfg.dashboard.enabled:
+    wakeup, stop, rater_stop = threading.Event(), threading.Event(), threading.Event()
+    dashboard, dashboard_url = None, sweep_dashboard_url()
+    if cfg.dashboard.enabled and dashboard_url is None:
         dashboard = EmbeddedDashboard(
             storage=storage, artifact_store=artifact_store, host=cfg.dashboard.host,
             port=cfg.dashboard.port, on_tell=wakeup.set,
         ).start()
-        _log.info("rate the trials at %s/dashboard/studies/%d/trials", dashboard.url, study._study_id)
+        dashboard_url = dashboard.url
+    if cfg.dashboard.enabled:
+        _log.info("rate the trials at %s/dashboard/studies/%d/trials", dashboard_url, study._study_id)
     loop = Loop(
         study=study, generator=generator, artifact_store=artifact_store, batch=cfg.batch,
         n_trials=cfg.n_trials, timeout=cfg.timeout, poll_interval=cfg.poll_interval,
         wakeup=wakeup, stop=stop,
     )
+    rater_thread = None
+    if rater is not None:
+        rater_thread = rater.start(study=study, widgets=widgets, artifact_store=artifact_store,
+                                   dashboard_url=dashboard_url if cfg.dashboard.enabled else None,
+                                   wakeup=wakeup, stop=rater_stop)
     try:
         with _stop_on_signals(stop):
             reason = loop.run()
     finally:
+        rater_stop.set()
+        if rater_thread is not None:
+            rater_thread.join()
         if dashboard is not None:
             dashboard.stop()
     progress = loop.progress()
@@ -99,9 +114,10 @@ def run(cfg: DictConfig) -> Summary:
         study_name=study.study_name, reason=reason, rated=progress.rated, waiting=progress.waiting,
         best_number=progress.best_number, best_value=progress.best_value, best_params=best_params,
         storage=where, artifacts=str(getattr(artifact_store, "base_path", type(artifact_store).__name__)),
-        dashboard_url=None if dashboard is None else dashboard.url,
+        dashboard_url=dashboard_url if cfg.dashboard.enabled else None,
     )
     _log_summary(summary)
+    write_job_result(study, rater)
     return summary
 
 

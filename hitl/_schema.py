@@ -39,6 +39,7 @@ class HitlConfig:
     storage: Any = MISSING
     generator: Any = MISSING
     artifacts: Any = MISSING
+    evaluator: Any = MISSING
 
 
 def register_configs() -> None:

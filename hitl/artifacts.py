@@ -6,12 +6,14 @@ import os
 from pathlib import Path
 from typing import BinaryIO
 
+from optuna.artifacts import Boto3ArtifactStore
 from optuna.artifacts import FileSystemArtifactStore as _OptunaFileSystemArtifactStore
 
 from hitl._errors import HitlError
+from hitl._errors import mask_url
 
 
-__all__ = ["FileSystemArtifactStore"]
+__all__ = ["FileSystemArtifactStore", "S3ArtifactStore"]
 
 
 class FileSystemArtifactStore(_OptunaFileSystemArtifactStore):
@@ -44,3 +46,32 @@ class FileSystemArtifactStore(_OptunaFileSystemArtifactStore):
     def write(self, artifact_id: str, content_body: BinaryIO) -> None:
         self._base_path.mkdir(parents=True, exist_ok=True)
         super().write(artifact_id, content_body)
+
+
+class S3ArtifactStore(Boto3ArtifactStore):
+    """Optuna's Boto3 store on one bucket, checked at start instead of at the first upload.
+
+    Workers on several machines share outputs through it; credentials come from boto3's
+    usual places (environment, ``~/.aws``), never from the config.
+
+    Args:
+        bucket_name: The bucket; it must exist.
+        endpoint_url: An S3-compatible server (MinIO, moto...); ``None`` for AWS itself.
+    """
+
+    def __init__(self, *, bucket_name: str, endpoint_url: str | None = None) -> None:
+        import boto3  # noqa: PLC0415 - only this option needs it
+        from botocore.exceptions import BotoCoreError  # noqa: PLC0415
+        from botocore.exceptions import ClientError  # noqa: PLC0415
+
+        client = boto3.client("s3", endpoint_url=endpoint_url or None)
+        try:
+            client.head_bucket(Bucket=bucket_name)
+        except (BotoCoreError, ClientError) as exc:
+            where = f" at {mask_url(endpoint_url)}" if endpoint_url else ""
+            raise HitlError(
+                f"artifacts.bucket_name={bucket_name}: cannot use the bucket{where} ({str(exc).splitlines()[0]}); "
+                "create it, or fix HITL_S3_BUCKET / HITL_S3_ENDPOINT_URL and the AWS credentials"
+            ) from None
+        # avoid_buf_copy: boto3 may close the source file while optuna still reads it
+        super().__init__(bucket_name, client, avoid_buf_copy=True)

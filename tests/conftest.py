@@ -47,7 +47,9 @@ def make_cfg(tmp_path: Path) -> Callable[..., DictConfig]:
     """Compose conf/ with storage and artifacts in tmp_path and the dashboard off, plus overrides."""
 
     def make(*overrides: str) -> DictConfig:
-        base = [f"artifacts.base_path={tmp_path / 'artifacts'}", "dashboard.enabled=false", "poll_interval=0.05"]
+        base = ["dashboard.enabled=false", "poll_interval=0.05"]
+        if not any(o.startswith("artifacts=") for o in overrides):
+            base.append(f"artifacts.base_path={tmp_path / 'artifacts'}")
         if not any(o.startswith(("storage=", "storage.url=")) for o in overrides):
             base.append(f"storage.url=sqlite:///{tmp_path / 'hitl.db'}")
         # later overrides win, so a test may replace any of the above

@@ -13,19 +13,21 @@ from optuna_dashboard import ChoiceWidget
 import pytest
 
 import hitl
+import hitl.evaluators
 from hitl._instantiate import build
 from hitl._storage import build_storage
 from tests.conftest import CONF
 from tests.conftest import compose_config
 
 
-GROUPS = sorted(p.name for p in CONF.iterdir() if p.is_dir())
+GROUPS = sorted(p.name for p in CONF.iterdir() if p.is_dir() and p.name != "experiment")
 OPTIONS = [(g, p.stem) for g in GROUPS for p in sorted((CONF / g).glob("*.yaml"))]
+EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
 HAS_GP_EXTRA = all(importlib.util.find_spec(m) for m in ("torch", "scipy"))
 
 
 def test_groups_are_the_documented_ones() -> None:
-    assert GROUPS == ["artifacts", "generator", "sampler", "storage", "widget"]
+    assert GROUPS == ["artifacts", "evaluator", "generator", "sampler", "storage", "widget"]
     assert len(OPTIONS) >= 11
 
 
@@ -41,9 +43,17 @@ def test_every_option_composes_and_instantiates(group: str, option: str, tmp_pat
         obj = build_storage(node)
         assert isinstance(obj, optuna.storages.BaseStorage)
         return
+    if group == "artifacts" and option == "s3":
+        pytest.skip("instantiated against a real S3-compatible server in test_s3.py")
     if group == "sampler" and option == "gp" and not HAS_GP_EXTRA:
         with pytest.raises(hitl.HitlError, match=r"pip install 'hitl-optuna\[gp\]'"):
             build(node, group)
+        return
+    if group == "evaluator":
+        if node.rater is None:  # human: people rate in the dashboard
+            assert option == "human"
+            return
+        assert isinstance(build(node.rater, "evaluator.rater"), hitl.evaluators.SimulatedRater)
         return
     obj = build(node, group)
     expected = {
@@ -53,6 +63,13 @@ def test_every_option_composes_and_instantiates(group: str, option: str, tmp_pat
         "artifacts": optuna.artifacts.FileSystemArtifactStore,
     }[group]
     assert isinstance(obj, expected)
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_experiment_composes(experiment: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    cfg = compose_config([f"+experiment={experiment}"])
+    assert cfg.batch >= 1 and "_target_" in cfg.sampler
 
 
 def test_tutorial_defaults() -> None:

@@ -36,10 +36,8 @@ def test_batch_invariant_and_stop_at_n_trials(make_cfg: Callable[..., DictConfig
         summary = hitl.run(cfg)
     assert summary.reason == "n_trials"
     assert summary.rated == 12 and summary.waiting == 0
-    assert rater.max_waiting <= 4
-    # the queue was full whenever the person looked, but for the tail where fewer are needed
-    full = [n for n in rater.samples if n == 4]
-    assert len(full) >= len(rater.samples) // 2, rater.samples
+    assert rater.max_waiting <= 4  # never more than batch awaiting rating
+    assert rater.samples.count(4) >= 2, rater.samples  # and refilled to batch after ratings
     trials = optuna.load_study(study_name="sunset-choice", storage=storage).trials
     assert [t.state for t in trials].count(TrialState.COMPLETE) == 12
     assert len(trials) == 12  # no trial made beyond what n_trials needs

@@ -1,0 +1,82 @@
+"""Hydra callbacks for sweeps (``-m``); ``conf/config.yaml`` registers both."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+from optuna.storages import InMemoryStorage
+
+from hitl._dashboard import EmbeddedDashboard
+from hitl._instantiate import build
+from hitl._report import format_table
+from hitl._report import compare
+from hitl._report import load_results
+from hitl._report import write_comparison
+from hitl._storage import build_storage
+from hitl._sweep import DASHBOARD_ENV
+from hitl._sweep import new_sweep_id
+from hitl._sweep import SWEEP_ID_ENV
+
+
+__all__ = ["SweepDashboard", "SweepReport"]
+
+_log = logging.getLogger("hitl")
+
+
+class SweepDashboard(Callback):
+    """One dashboard for all of a sweep's studies, served by the process that launches the jobs.
+
+    Jobs, run one after another or at once (joblib), then serve none of their own, so
+    there is one address to rate at and no port clash.
+    """
+
+    def __init__(self) -> None:
+        self._dashboard: EmbeddedDashboard | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Launchers that run jobs in other processes pickle the callbacks; the server stays here.
+        return {"_dashboard": None}
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        if not config.dashboard.enabled:
+            return
+        storage = build_storage(config.storage)
+        if isinstance(storage, InMemoryStorage):
+            _log.warning("storage=memory: each job keeps its own study in its own memory; each serves its own dashboard")
+            return
+        self._dashboard = EmbeddedDashboard(
+            storage=storage, artifact_store=build(config.artifacts, "artifacts"),
+            host=config.dashboard.host, port=config.dashboard.port,
+        ).start()
+        os.environ[DASHBOARD_ENV] = self._dashboard.url
+        _log.info("rate this sweep's studies at %s/dashboard", self._dashboard.url)
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        if self._dashboard is not None:
+            self._dashboard.stop()
+            self._dashboard = None
+            os.environ.pop(DASHBOARD_ENV, None)
+
+
+class SweepReport(Callback):
+    """Names the sweep when it starts; writes the comparison table and plot when its jobs are done."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        os.environ[SWEEP_ID_ENV] = new_sweep_id()  # jobs inherit it, wherever the launcher runs them
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        sweep_id = os.environ.get(SWEEP_ID_ENV)
+        paths = write_comparison(sweep_dir, sweep_id)
+        if not paths:
+            _log.info("no simulated ratings in %s: no comparison written", sweep_dir)
+        else:
+            results = load_results(sweep_dir, sweep_id)
+            _log.info("comparison of %d job(s):\n%s", len(results), format_table(compare(results)))
+            _log.info("comparison written to %s", ", ".join(str(p) for p in paths))
+        os.environ.pop(SWEEP_ID_ENV, None)

@@ -1,0 +1,135 @@
+"""A simulated person: judges each output file, rates through the same path a person uses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Sequence
+import json
+import logging
+from pathlib import Path
+import tempfile
+import threading
+import urllib.request
+
+import numpy as np
+import optuna
+from optuna.artifacts._protocol import ArtifactStore
+from optuna.trial import FrozenTrial
+from optuna.trial import TrialState
+
+from hitl._errors import HitlError
+from hitl._loop import READY_ATTR
+from hitl._widgets import WidgetSet
+from hitl.evaluators._judge import rate
+
+
+__all__ = ["DISTANCE_ATTR", "SimulatedRater"]
+
+_log = logging.getLogger("hitl")
+
+DISTANCE_ATTR = "sim:distance"  # trial user attr: the noise-free distance, for sweep reports
+
+
+class SimulatedRater:
+    """A rater model standing in for a person, for unattended runs and sweeps.
+
+    It scores each waiting trial's output file with ``scorer`` (a distance: lower is
+    better), adds Gaussian noise, maps the judgement onto the configured widget set (see
+    :func:`hitl.evaluators._judge.rate`) and tells the rating through the dashboard's HTTP
+    API when a dashboard is served, through the storage otherwise. It rates the oldest
+    waiting trial first, one at a time.
+
+    Args:
+        scorer: Output file -> distance to what the person wants (e.g. ``ColorDistance``).
+        noise_sd: Standard deviation of the noise added to each judgement.
+        thresholds: Distances separating the choice widget's bins, best first.
+        worst: Distance at which a slider reaches its worst end.
+        success: Distance that counts as reaching the target, in sweep reports.
+        delay: Seconds the simulated person takes per rating.
+        seed: Seed of the noise.
+    """
+
+    def __init__(
+        self,
+        *,
+        scorer: Callable[[Path], float],
+        noise_sd: float = 3.0,
+        thresholds: Sequence[float] = (12.0, 30.0),
+        worst: float = 60.0,
+        success: float = 10.0,
+        delay: float = 0.0,
+        seed: int | None = None,
+    ) -> None:
+        if noise_sd < 0:
+            raise HitlError(f"evaluator.noise_sd={noise_sd}: must be 0 or more")
+        if list(thresholds) != sorted(thresholds) or not thresholds:
+            raise HitlError(f"evaluator.thresholds={list(thresholds)}: give increasing distances")
+        if worst <= 0:
+            raise HitlError(f"evaluator.worst={worst}: must be positive")
+        self.scorer = scorer
+        self.noise_sd = noise_sd
+        self.thresholds = list(thresholds)
+        self.worst = worst
+        self.success = success
+        self.delay = delay
+        self._rng = np.random.default_rng(seed)
+
+    def judge(self, widgets: WidgetSet, output: Path) -> tuple[list[float], float]:
+        """The values to submit for ``output``, and its noise-free distance."""
+        distance = float(self.scorer(output))
+        seen = distance + float(self._rng.normal(0.0, self.noise_sd)) if self.noise_sd else distance
+        return [rate(o, max(0.0, seen), thresholds=self.thresholds, worst=self.worst) for o in widgets.objectives], distance
+
+    def start(self, *, study: optuna.Study, widgets: WidgetSet, artifact_store: ArtifactStore,
+              dashboard_url: str | None, wakeup: threading.Event, stop: threading.Event) -> threading.Thread:
+        """Rate in a background thread until ``stop`` is set; returns the thread."""
+        thread = threading.Thread(
+            target=self._run, name="hitl-simulated-rater", daemon=True,
+            args=(study, widgets, artifact_store, dashboard_url, wakeup, stop),
+        )
+        thread.start()
+        return thread
+
+    def _run(self, study: optuna.Study, widgets: WidgetSet, store: ArtifactStore,
+             dashboard_url: str | None, wakeup: threading.Event, stop: threading.Event) -> None:
+        storage, study_id = study._storage, study._study_id
+        while not stop.is_set():
+            running = storage.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
+            ready = [t for t in running if READY_ATTR in t.system_attrs]
+            if not ready:
+                stop.wait(0.01)
+                continue
+            trial = min(ready, key=lambda t: t.number)
+            try:
+                values, distance = self._judge_trial(widgets, store, trial)
+                storage.set_trial_user_attr(trial._trial_id, DISTANCE_ATTR, distance)
+                if dashboard_url is not None:
+                    _tell_over_http(dashboard_url, trial._trial_id, values)
+                else:
+                    storage.set_trial_state_values(trial._trial_id, TrialState.COMPLETE, values)
+                wakeup.set()  # a sweep's shared dashboard cannot wake this job's loop
+            except Exception:  # noqa: BLE001 - a rater failure must not hang the run silently
+                _log.exception("simulated rater failed on trial %d; it stops rating", trial.number)
+                return
+            if self.delay:
+                stop.wait(self.delay)
+
+    def _judge_trial(self, widgets: WidgetSet, store: ArtifactStore, trial: FrozenTrial) -> tuple[list[float], float]:
+        metas = [json.loads(v) for k, v in trial.system_attrs.items() if k.startswith("artifacts:")]
+        meta = metas[-1]
+        with tempfile.TemporaryDirectory(prefix="hitl-rater-") as tmp:
+            path = Path(tmp) / meta.get("filename", "output")
+            with store.open_reader(meta["artifact_id"]) as reader, open(path, "wb") as out:
+                out.write(reader.read())
+            return self.judge(widgets, path)
+
+
+def _tell_over_http(base_url: str, trial_id: int, values: list[float]) -> None:
+    """Exactly the request the dashboard's UI sends when a person submits a rating."""
+    request = urllib.request.Request(
+        f"{base_url}/api/trials/{trial_id}/tell", method="POST",
+        data=json.dumps({"state": "Complete", "values": values}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
