@@ -17,6 +17,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 import optuna
 
+from hitl._dashboard import check_host
 from hitl._dashboard import EmbeddedDashboard
 from hitl._errors import HitlError
 from hitl._instantiate import build
@@ -72,6 +73,8 @@ def run(cfg: DictConfig) -> Summary:
     rater = None if cfg.evaluator.rater is None else build(cfg.evaluator.rater, "evaluator.rater")
     study_name = sweep_study_name(cfg.study_name)
     check_study_name(study_name)
+    if cfg.dashboard.enabled:
+        check_host(cfg.dashboard.host)
     storage = build_storage(cfg.storage)
     study, existed = open_study(storage=storage, study_name=study_name, sampler=sampler, widgets=widgets)
     where = describe_storage(storage)

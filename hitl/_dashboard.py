@@ -8,6 +8,7 @@ import errno
 import ipaddress
 import logging
 import re
+import socket
 import socketserver
 import threading
 from typing import Any
@@ -22,7 +23,7 @@ import optuna_dashboard
 from hitl._errors import HitlError
 
 
-__all__ = ["EmbeddedDashboard", "fix_empty_json_responses"]
+__all__ = ["EmbeddedDashboard", "check_host", "fix_empty_json_responses"]
 
 _log = logging.getLogger("hitl")
 _TELL = re.compile(r"^/api/trials/\d+/tell/?$")
@@ -139,6 +140,16 @@ class EmbeddedDashboard:
             f"dashboard.port={port}: ports {port}-{port + _PORTS_TRIED - 1} are all taken; "
             "pick another dashboard.port= or dashboard.enabled=false"
         )
+
+
+def check_host(host: str) -> None:
+    """Fail on an address that cannot be bound, before anything is written."""
+    try:
+        family = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.bind((host, 0))
+    except (OSError, UnicodeError):
+        raise HitlError(f"dashboard.host={host}: not an address of this machine; use 127.0.0.1") from None
 
 
 def _is_loopback(host: str) -> bool:

@@ -33,6 +33,23 @@ CASES = [
     (["storage.url=postgresql+psycopg2://bob:hunter2@127.0.0.1:1/db"],
      ["storage.url=postgresql+psycopg2://bob:***@127.0.0.1:1/db", "HITL_POSTGRES_URL"]),
     (["storage.url=nosuchdb://x"], ["storage.url=nosuchdb://x"]),
+    (["storage.url=sqlite:////nonexistent-dir/sub/hitl.db"], ["storage.url=sqlite:////nonexistent-dir/sub/hitl.db"]),
+    (["storage.url=postgresql+psycopg2://nosuchuser:pw@127.0.0.1:5432/postgres"],
+     ["nosuchuser:***@127.0.0.1:5432", "cannot open it"]),
+    (["batch=-3"], ["batch=-3"]),
+    (["poll_interval=0"], ["poll_interval=0"]),
+    (["study_name="], ["study_name=''"]),
+    (["study_name=a/b"], ["study_name='a/b'"]),
+    (["widget=slider", "widget.objectives.0.widget.step=-1"], ["step=-1", "positive"]),
+    (["widget.objectives.0.widget._target_=optuna.samplers.RandomSampler"],
+     ["widget", "RandomSampler", "choices"]),
+    (["widget.objectives.0.widget.values=[a,b,c]"], ["every value must be a number"]),
+    (["+generator.space.r.choices=[]"], ["generator.space.r.choices is empty"]),
+    (["generator.width=0"], ["generator.width/height=0x240"]),
+    (["evaluator=simulated", "evaluator.rater.thresholds=[30,12]"], ["evaluator.thresholds=[30, 12]", "increasing"]),
+    (["evaluator=simulated", "evaluator.rater.scorer.target=[300,0,0]"], ["evaluator.scorer.target=[300, 0, 0]"]),
+    (["dashboard.enabled=true", "dashboard.host=203.0.113.999"], ["dashboard.host=203.0.113.999"]),
+    (["dashboard.enabled=true", "dashboard.host=192.0.2.1"], ["dashboard.host=192.0.2.1", "not an address of this machine"]),
 ]
 
 
@@ -58,6 +75,15 @@ def test_unwritable_artifact_dir_non_root(make_cfg: Callable[..., DictConfig], t
     locked.mkdir(mode=0o500)
     with pytest.raises(hitl.HitlError, match="artifacts.base_path=.*not writable"):
         hitl.run(make_cfg(f"artifacts.base_path={locked / 'a'}"))
+
+
+def test_a_non_loopback_dashboard_warns_that_it_has_no_authentication(
+    make_cfg: Callable[..., DictConfig], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("WARNING", logger="hitl"):
+        hitl.run(make_cfg("dashboard.enabled=true", "dashboard.host=0.0.0.0", "dashboard.port=0", "timeout=0.2"))
+    assert "dashboard.host=0.0.0.0 is reachable from other machines" in caplog.text
+    assert "no authentication" in caplog.text
 
 
 def test_artifact_path_that_is_a_file(make_cfg: Callable[..., DictConfig], tmp_path: Path) -> None:
