@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
@@ -35,8 +36,12 @@ class FileSystemArtifactStore(_OptunaFileSystemArtifactStore):
             raise HitlError(f"artifacts.base_path={base_path}: {existing} is a file, not a folder")
         if path.exists() and not path.is_dir():
             raise HitlError(f"artifacts.base_path={base_path}: it is a file; give a folder path")
-        if not os.access(existing, os.W_OK | os.X_OK):
-            raise HitlError(f"artifacts.base_path={base_path}: {existing} is not writable; give a writable folder")
+        try:  # a real write: permission bits say nothing for root or on a read-only mount
+            fd, probe = tempfile.mkstemp(dir=existing, prefix=".hitl-write-check-")
+            os.close(fd)
+            os.unlink(probe)
+        except OSError:
+            raise HitlError(f"artifacts.base_path={base_path}: {existing} is not writable; give a writable folder") from None
         super().__init__(base_path=path)
 
     @property
