@@ -121,7 +121,21 @@ def run(cfg: DictConfig) -> Summary:
     )
     _log_summary(summary)
     write_job_result(study, rater)
+    if cfg.results and HydraConfig.initialized():
+        _write_results(study, artifact_store, Path(HydraConfig.get().runtime.output_dir))
     return summary
+
+
+def _write_results(study: optuna.Study, artifact_store: Any, folder: Path) -> None:
+    # imported here: `python -m hitl.results` must not find itself imported by `import hitl`
+    from hitl.results import write_results  # noqa: PLC0415
+
+    try:
+        paths = write_results(study, artifact_store, folder)
+    except HitlError as exc:  # no ratings yet: nothing to show
+        _log.info("no contact sheet: %s", exc)
+        return
+    _log.info("contact sheet and plots: %s", ", ".join(str(p) for p in paths))
 
 
 def main(cfg: DictConfig) -> Summary:

@@ -33,6 +33,7 @@ class HitlConfig:
     timeout: Optional[float] = None  # seconds this run may last
     seed: Optional[int] = None
     poll_interval: float = 0.5  # seconds between storage checks for ratings made elsewhere
+    results: bool = True  # contact sheet and plots into the run's output folder when it stops
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)
     sampler: Any = MISSING
     widget: Any = MISSING
