@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 import re
+import urllib.error
+
+from optuna.exceptions import StorageInternalError
+import sqlalchemy.exc
 
 
-__all__ = ["HitlError", "mask_url", "mask_secrets"]
+__all__ = ["HitlError", "TRANSIENT_ERRORS", "mask_url", "mask_secrets"]
+
+# What a database or dashboard that is restarting raises: worth a retry, not a crash.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    StorageInternalError,
+    urllib.error.URLError,
+    ConnectionError,
+    TimeoutError,
+)
 
 # scheme://user:password@host -> scheme://user:***@host, in any text.
 _URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]+)(?P<tail>@)")

@@ -120,7 +120,7 @@ def postgres_url() -> Iterator[str]:
         import psycopg2  # noqa: F401
     except ImportError:
         need("psycopg2 is not installed: pip install -e '.[test]'")
-    admin = sqlalchemy.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = sqlalchemy.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     try:
         with admin.connect():
             pass

@@ -18,6 +18,7 @@ from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
 from hitl._errors import HitlError
+from hitl._errors import TRANSIENT_ERRORS
 from hitl._loop import READY_ATTR
 from hitl._widgets import WidgetSet
 from hitl.evaluators._judge import rate
@@ -94,7 +95,12 @@ class SimulatedRater:
              dashboard_url: str | None, wakeup: threading.Event, stop: threading.Event) -> None:
         storage, study_id = study._storage, study._study_id
         while not stop.is_set():
-            running = storage.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
+            try:
+                running = storage.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
+            except TRANSIENT_ERRORS as exc:
+                _log.warning("simulated rater: %s; retrying in 1 s", _one_line(exc))
+                stop.wait(1.0)
+                continue
             ready = [t for t in running if READY_ATTR in t.system_attrs]
             if not ready:
                 stop.wait(0.01)
@@ -108,6 +114,10 @@ class SimulatedRater:
                 else:
                     storage.set_trial_state_values(trial._trial_id, TrialState.COMPLETE, values)
                 wakeup.set()  # a sweep's shared dashboard cannot wake this job's loop
+            except TRANSIENT_ERRORS as exc:  # the database or dashboard is away: like a person, try again
+                _log.warning("simulated rater: %s; retrying in 1 s", _one_line(exc))
+                stop.wait(1.0)
+                continue
             except Exception:  # noqa: BLE001 - a rater failure must not hang the run silently
                 _log.exception("simulated rater failed on trial %d; it stops rating", trial.number)
                 return
@@ -133,3 +143,7 @@ def _tell_over_http(base_url: str, trial_id: int, values: list[float]) -> None:
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         response.read()
+
+
+def _one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
