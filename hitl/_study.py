@@ -12,14 +12,14 @@ from hitl._widgets import WidgetSet
 
 
 WIDGET_SET_ATTR = "hitl:widget_set"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.,:=+@-]{0,199}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.,:=+@#\[\]-]{0,299}$")
 
 
 def check_study_name(name: str) -> None:
     """Study names show up in URLs and file names: keep them to a safe alphabet."""
     if not _NAME.match(name) or ".." in name:
         raise HitlError(
-            f"study_name={name!r}: use letters, digits, spaces and _ . , : = + @ - "
+            f"study_name={name!r}: use letters, digits, spaces and _ . , : = + @ # [ ] - "
             "(no slashes or '..'), starting with a letter or digit"
         )
 

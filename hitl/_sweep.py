@@ -37,7 +37,7 @@ def _multirun() -> Any | None:
 
 
 def sweep_study_name(base: str) -> str:
-    """In a sweep, ``<base>@<sweep id>:<the job's overrides>``; otherwise ``base``.
+    """In a sweep, ``<base>@<sweep id>:#<job number>:<the job's overrides>``; otherwise ``base``.
 
     The sweep id (when the sweep started, to the millisecond) keeps reruns and other sweeps apart; the
     overrides tell the jobs of one sweep apart and say what each one ran.
@@ -46,8 +46,9 @@ def sweep_study_name(base: str) -> str:
     if hc is None:
         return base
     sweep_id = os.environ.get(SWEEP_ID_ENV) or "_".join(Path(hc.sweep.dir).parts[-2:])
-    overrides = hc.job.override_dirname or f"job{hc.job.num}"
-    return re.sub(r"[^A-Za-z0-9 _.,:=+@-]", "_", f"{base}@{sweep_id}:{overrides}")
+    # the job number keeps jobs apart even when override_dirname leaves out what differs (seeds...)
+    name = f"{base}@{sweep_id}:#{hc.job.num}:{hc.job.override_dirname}"
+    return re.sub(r"[^A-Za-z0-9 _.,:=+@#\[\]-]", "_", name)
 
 
 def sweep_dashboard_url() -> str | None:

@@ -33,7 +33,7 @@ def test_loop_on_postgres_batch_resume_and_stop(
     postgres_url: str, make_cfg: Callable[..., DictConfig], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HITL_POSTGRES_URL", postgres_url)
-    cfg = make_cfg("storage=postgres", "timeout=0.5")
+    cfg = make_cfg("storage=postgres", "timeout=3")
     assert hitl.run(cfg).waiting == 4
     storage = build_storage(cfg.storage)
     first = [t.number for t in optuna.load_study(study_name="sunset-choice", storage=storage).trials]
