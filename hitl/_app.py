@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 import contextlib
 import copy
+import dataclasses
 from dataclasses import dataclass
 import logging
 from pathlib import Path
+import shutil
 import signal
 import sys
 import threading
 from typing import Any
 
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 import optuna
 
@@ -23,13 +26,14 @@ from hitl._errors import HitlError
 from hitl._instantiate import build
 from hitl._logging import scrub_saved_configs
 from hitl._loop import Loop
+from hitl._schema import HitlConfig
 from hitl._storage import build_storage
 from hitl._storage import describe_storage
 from hitl._study import check_study_name
+from hitl._study import open_study
 from hitl._sweep import sweep_dashboard_url
 from hitl._sweep import sweep_study_name
 from hitl._sweep import write_job_result
-from hitl._study import open_study
 from hitl._widgets import WidgetSet
 
 
@@ -58,7 +62,14 @@ def run(cfg: DictConfig) -> Summary:
     """Run the human-in-the-loop loop the config describes, until it stops.
 
     Every user-fixable problem raises :class:`~hitl.HitlError` before anything is written.
+    Ctrl-C or SIGTERM at any point from here on stops after the step in hand.
     """
+    stop = threading.Event()
+    with _stop_on_signals(stop):
+        return _run(cfg, stop)
+
+
+def _run(cfg: DictConfig, stop: threading.Event) -> Summary:
     _check_knobs(cfg)
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # hitl logs its own progress
     widgets = build(cfg.widget, "widget")
@@ -76,11 +87,21 @@ def run(cfg: DictConfig) -> Summary:
     if cfg.dashboard.enabled:
         check_host(cfg.dashboard.host)
     storage = build_storage(cfg.storage)
+    try:
+        return _serve(cfg, stop, storage=storage, study_name=study_name, sampler=sampler, widgets=widgets,
+                      generator=generator, artifact_store=artifact_store, rater=rater)
+    except HitlError as exc:
+        exc.after_start = True  # type: ignore[attr-defined]  # the run's logs are worth keeping
+        raise
+
+
+def _serve(cfg: DictConfig, stop: threading.Event, *, storage: Any, study_name: str, sampler: Any,
+           widgets: WidgetSet, generator: Any, artifact_store: Any, rater: Any) -> Summary:
     study, existed = open_study(storage=storage, study_name=study_name, sampler=sampler, widgets=widgets)
     where = describe_storage(storage)
     _log.info("%s study '%s' in %s", "resuming" if existed else "created", study.study_name, where)
 
-    wakeup, stop, rater_stop = threading.Event(), threading.Event(), threading.Event()
+    wakeup, rater_stop = threading.Event(), threading.Event()
     dashboard, dashboard_url = None, sweep_dashboard_url()
     if cfg.dashboard.enabled and dashboard_url is None:
         dashboard = EmbeddedDashboard(
@@ -90,10 +111,13 @@ def run(cfg: DictConfig) -> Summary:
         dashboard_url = dashboard.url
     if cfg.dashboard.enabled:
         _log.info("rate the trials at %s/dashboard/studies/%d/trials", dashboard_url, study._study_id)
+    elif rater is None:
+        _log.info("no dashboard here (dashboard.enabled=false): rate where one serves this storage, e.g. "
+                  "optuna-dashboard %s --artifact-dir %s", where, getattr(artifact_store, "base_path", "<artifacts>"))
     loop = Loop(
         study=study, generator=generator, artifact_store=artifact_store, batch=cfg.batch,
         n_trials=cfg.n_trials, timeout=cfg.timeout, poll_interval=cfg.poll_interval,
-        wakeup=wakeup, stop=stop,
+        wakeup=wakeup, stop=stop, lease=cfg.lease,
     )
     rater_thread = None
     if rater is not None:
@@ -101,8 +125,7 @@ def run(cfg: DictConfig) -> Summary:
                                    dashboard_url=dashboard_url if cfg.dashboard.enabled else None,
                                    wakeup=wakeup, stop=rater_stop)
     try:
-        with _stop_on_signals(stop):
-            reason = loop.run()
+        reason = loop.run()
     finally:
         rater_stop.set()
         if rater_thread is not None:
@@ -148,7 +171,23 @@ def main(cfg: DictConfig) -> Summary:
         return run(cfg)
     except HitlError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if not getattr(exc, "after_start", False):
+            _remove_run_folder()
         raise SystemExit(2) from None
+
+
+def _remove_run_folder() -> None:
+    """A run refused for bad input leaves no trace: Hydra's folder for it goes too."""
+    if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.RUN:
+        return
+    folder = Path(HydraConfig.get().runtime.output_dir)
+    if not folder.is_dir():
+        return
+    shutil.rmtree(folder, ignore_errors=True)
+    for parent in folder.parents:  # outputs/<date>/ and outputs/ when left empty
+        if parent == Path.cwd() or not parent.is_dir() or any(parent.iterdir()):
+            break
+        parent.rmdir()
 
 
 def _probe(sampler: optuna.samplers.BaseSampler, generator: Any) -> None:
@@ -167,12 +206,17 @@ def _probe(sampler: optuna.samplers.BaseSampler, generator: Any) -> None:
 
 
 def _check_knobs(cfg: DictConfig) -> None:
+    unknown = sorted(set(cfg) - {f.name for f in dataclasses.fields(HitlConfig)})
+    if unknown:
+        raise HitlError(f"{unknown[0]}: not a hitl setting (added with +?); remove it, or see python run.py --help")
     if cfg.batch < 1:
         raise HitlError(f"batch={cfg.batch}: must be at least 1 (trials awaiting rating at once)")
     if cfg.n_trials is not None and cfg.n_trials < 1:
         raise HitlError(f"n_trials={cfg.n_trials}: must be at least 1, or null to run until Ctrl-C")
     if cfg.timeout is not None and cfg.timeout <= 0:
         raise HitlError(f"timeout={cfg.timeout}: must be positive seconds, or null for none")
+    if cfg.lease <= 0:
+        raise HitlError(f"lease={cfg.lease}: must be positive seconds")
     if cfg.poll_interval <= 0:
         raise HitlError(f"poll_interval={cfg.poll_interval}: must be positive seconds")
     if not 0 <= cfg.dashboard.port <= 65535:

@@ -33,6 +33,7 @@ class HitlConfig:
     timeout: Optional[float] = None  # seconds this run may last
     seed: Optional[int] = None
     poll_interval: float = 0.5  # seconds between storage checks for ratings made elsewhere
+    lease: float = 30.0  # seconds a worker's claim on the trial it is making lasts without a heartbeat
     results: bool = True  # contact sheet and plots into the run's output folder when it stops
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)
     sampler: Any = MISSING

@@ -3,30 +3,61 @@
 from __future__ import annotations
 
 from pathlib import Path
+import time
 
+from hydra.errors import InstantiationException
+from hydra.utils import instantiate
 from omegaconf import DictConfig
 from optuna.storages import BaseStorage
 from optuna.storages import JournalStorage
 from optuna.storages import RDBStorage
+import sqlalchemy.exc
 
 from hitl._errors import HitlError
+from hitl._errors import mask_secrets
 from hitl._errors import mask_url
-from hitl._instantiate import build
 
 
 def build_storage(node: DictConfig) -> BaseStorage:
-    """Instantiate ``storage``; a database that cannot be reached is a :class:`HitlError`."""
+    """Instantiate ``storage``; a database that cannot be reached is a :class:`HitlError`.
+
+    Several workers starting at once on a new database all try to create optuna's tables;
+    the losers of that race see "already exists" errors and simply try again.
+    """
     url = node.get("url") if "url" in node else None
-    try:
-        return build(node, "storage")
-    except HitlError as exc:
-        if url is None:
-            raise
-        reason = str(exc).removeprefix("storage: ")
-        raise HitlError(
-            f"storage.url={mask_url(url)}: cannot open it ({reason}); start the database, "
-            "fix the URL or its environment variable (HITL_POSTGRES_URL for storage=postgres)"
-        ) from None
+    for attempt in range(_INIT_ATTEMPTS):
+        try:
+            return instantiate(node, _convert_="all")
+        except Exception as exc:  # noqa: BLE001 - turned into one line below
+            cause = exc.__cause__ if isinstance(exc, InstantiationException) and exc.__cause__ else exc
+            if isinstance(cause, HitlError):
+                raise cause from None
+            if _lost_init_race(cause) and attempt + 1 < _INIT_ATTEMPTS:
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            raise HitlError(_message(url, cause)) from None
+    raise AssertionError("unreachable")
+
+
+def _lost_init_race(exc: BaseException) -> bool:
+    text = str(exc)
+    return isinstance(exc, sqlalchemy.exc.SQLAlchemyError) and (
+        "already exists" in text or "duplicate key" in text or "UNIQUE constraint failed" in text
+    )
+
+
+def _message(url: str | None, exc: BaseException) -> str:
+    reason = mask_secrets((str(exc).strip() or type(exc).__name__).splitlines()[0])
+    if url is None:
+        return f"storage: {reason} (check the storage.* settings)"
+    if "Failed to import DB access module" in reason or isinstance(exc, ModuleNotFoundError):
+        return (f"storage.url={mask_url(url)}: its database driver is not installed; "
+                "pip install psycopg2-binary (PostgreSQL) or the driver the URL names")
+    return (f"storage.url={mask_url(url)}: cannot open it ({reason}); start the database, "
+            "fix the URL or its environment variable (HITL_POSTGRES_URL for storage=postgres)")
+
+
+_INIT_ATTEMPTS = 10
 
 
 def describe_storage(storage: BaseStorage) -> str:

@@ -15,6 +15,8 @@ from hydra.types import RunMode
 import optuna
 from optuna.trial import TrialState
 
+from hitl._errors import mask_secrets
+
 
 __all__ = ["RESULT_FILE", "sweep_dashboard_url", "sweep_study_name", "write_job_result"]
 
@@ -47,7 +49,7 @@ def sweep_study_name(base: str) -> str:
         return base
     sweep_id = os.environ.get(SWEEP_ID_ENV) or "_".join(Path(hc.sweep.dir).parts[-2:])
     # the job number keeps jobs apart even when override_dirname leaves out what differs (seeds...)
-    name = f"{base}@{sweep_id}:#{hc.job.num}:{hc.job.override_dirname}"
+    name = f"{base}@{sweep_id}:#{hc.job.num}:{mask_secrets(hc.job.override_dirname)}"
     return re.sub(r"[^A-Za-z0-9 _.,:=+@#\[\]-]", "_", name)
 
 
@@ -69,13 +71,13 @@ def write_job_result(study: optuna.Study, rater: Any) -> Path | None:
 
     rated = study._storage.get_all_trials(study._study_id, deepcopy=False, states=(TrialState.COMPLETE,))
     rated = sorted(rated, key=lambda t: (t.datetime_complete, t.number))
-    overrides = [str(o) for o in hc.overrides.task]
+    overrides = [mask_secrets(str(o)) for o in hc.overrides.task]  # a typed storage.url may hold a password
     result = {
         "sweep_id": os.environ.get(SWEEP_ID_ENV),
         "study_name": study.study_name,
         "overrides": overrides,
         # what the job tested: its overrides but the seed and the knobs hydra.job.config excludes
-        "setting": ",".join(o for o in hc.job.override_dirname.split(",") if o and not o.startswith("seed="))
+        "setting": ",".join(o for o in mask_secrets(hc.job.override_dirname).split(",") if o and not o.startswith("seed="))
         or "(defaults)",
         "success": getattr(rater, "success", None),
         "ratings": [

@@ -22,7 +22,7 @@ def test_readme_shows_the_example_files_verbatim() -> None:
 def test_custom_generator_plugs_in_by_target(tmp_path: Path) -> None:
     res = subprocess.run(
         [sys.executable, str(ROOT / "run.py"), f"hydra.searchpath=[file://{ROOT / 'examples/conf'}]",
-         "generator=stripes", "study_name=stripes", "timeout=1", "dashboard.enabled=false"],
+         "generator=stripes", "study_name=stripes", "timeout=3", "dashboard.enabled=false"],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )
     assert res.returncode == 0, res.stdout + res.stderr
@@ -33,4 +33,4 @@ def test_custom_generator_plugs_in_by_target(tmp_path: Path) -> None:
     images = sorted((tmp_path / "artifacts").iterdir())
     assert len(images) == 4
     with Image.open(images[0]) as img:
-        assert img.size == (240, 240) and len(set(img.getdata())) == 2  # two colours of stripes
+        assert img.size == (240, 240) and len(img.getcolors()) == 2  # two colours of stripes

@@ -45,7 +45,7 @@ def test_batch_invariant_and_stop_at_n_trials(make_cfg: Callable[..., DictConfig
 
 
 def test_every_waiting_trial_has_its_image_and_note(make_cfg: Callable[..., DictConfig], tmp_path: Path) -> None:
-    cfg = make_cfg("timeout=0.5", "batch=3")
+    cfg = make_cfg("timeout=3", "batch=3")
     hitl.run(cfg)
     study = optuna.load_study(study_name="sunset-choice", storage=_storage(cfg))
     waiting = waiting_trials(study._storage, study._study_id)
@@ -65,7 +65,7 @@ def test_every_waiting_trial_has_its_image_and_note(make_cfg: Callable[..., Dict
 
 
 def test_resume_adopts_waiting_trials_and_creates_no_extras(make_cfg: Callable[..., DictConfig]) -> None:
-    cfg = make_cfg("timeout=0.3", "batch=4")
+    cfg = make_cfg("timeout=3", "batch=4")
     hitl.run(cfg)
     storage = _storage(cfg)
     first = [t.number for t in optuna.load_study(study_name="sunset-choice", storage=storage).trials]
@@ -80,7 +80,7 @@ def test_resume_adopts_waiting_trials_and_creates_no_extras(make_cfg: Callable[.
 
 def test_mid_render_crash_is_repaired_on_start(make_cfg: Callable[..., DictConfig],
                                                caplog: pytest.LogCaptureFixture) -> None:
-    cfg = make_cfg("timeout=0.3", "batch=2")
+    cfg = make_cfg("timeout=3", "batch=2")
     storage = _storage(cfg)
     widgets = build(cfg.widget, "widget")
     study, _ = open_study(storage=storage, study_name="sunset-choice",
@@ -90,8 +90,8 @@ def test_mid_render_crash_is_repaired_on_start(make_cfg: Callable[..., DictConfi
     with caplog.at_level("WARNING", logger="hitl"):
         summary = hitl.run(cfg)
     assert storage.get_trial(orphan._trial_id).state == TrialState.FAIL
-    assert "mid-render" in storage.get_trial(orphan._trial_id).user_attrs[ERROR_ATTR]
-    assert f"trial {orphan.number} had no output" in caplog.text
+    assert "no output was stored" in storage.get_trial(orphan._trial_id).user_attrs[ERROR_ATTR]
+    assert f"trial {orphan.number} failed and replaced: no output was stored" in caplog.text
     assert summary.waiting == 2
     assert all(READY_ATTR in t.system_attrs for t in waiting_trials(storage, study._study_id))
 
@@ -130,7 +130,7 @@ def test_refill_is_prompt_after_a_rating(make_cfg: Callable[..., DictConfig]) ->
 
 
 def test_a_failing_render_fails_that_trial_and_the_loop_goes_on(make_cfg: Callable[..., DictConfig]) -> None:
-    cfg = make_cfg("timeout=0.5", "batch=2", "generator._target_=tests.test_loop.FlakyGenerator")
+    cfg = make_cfg("timeout=3", "batch=2", "generator._target_=tests.test_loop.FlakyGenerator")
     summary = hitl.run(cfg)
     study = optuna.load_study(study_name="sunset-choice", storage=_storage(cfg))
     failed = [t for t in study.trials if t.state == TrialState.FAIL]

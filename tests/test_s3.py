@@ -46,7 +46,7 @@ def test_outputs_go_to_the_bucket_and_the_dashboard_serves_them(
     s3_endpoint: str, make_cfg: Callable[..., DictConfig]
 ) -> None:
     cfg = make_cfg("artifacts=s3", "artifacts.bucket_name=hitl-test",
-                   f"artifacts.endpoint_url={s3_endpoint}", "timeout=0.5")
+                   f"artifacts.endpoint_url={s3_endpoint}", "timeout=3")
     assert hitl.run(cfg).waiting == 4
     keys = [o["Key"] for o in boto3.client("s3", endpoint_url=s3_endpoint).list_objects_v2(Bucket="hitl-test")["Contents"]]
     assert len(keys) == 4
