@@ -8,9 +8,10 @@ from typing import Any
 import optuna
 
 from hitl._errors import HitlError
+from hitl._localizer import LocalizationSampler
 
 
-__all__ = ["gp"]
+__all__ = ["LocalizationSampler", "gp"]
 
 
 def gp(**kwargs: Any) -> optuna.samplers.GPSampler:

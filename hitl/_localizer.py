@@ -1,0 +1,578 @@
+"""A sampler for ordinal human ratings: find where a person's ideal output lies, in few ratings.
+
+Model. A person has an ideal output in mind; a rating is a noisy, monotone function of how far
+an output is from it, cut into the widget's levels (Good / So-so / Bad, or the steps of a
+slider). With parameters on a perceptual scale (e.g. DIN99o colour coordinates from
+:class:`hitl.generators.perceptual.PerceptualColorGenerator`), the distance between
+parameters stands in for that perceived difference.
+
+The sampler keeps a fixed set of candidate ideals spread uniformly over the space (over the
+part an output model shows as itself, e.g. the displayable colours) and weighs each by the
+likelihood of every rating so far under an ordered-logit model. The level cutoffs are not
+given: the span (the distance from which every rating is the worst) and the width of the best
+level are averaged over a grid together with the noise, so they are learned from the ratings.
+
+Each proposal maximizes ``P(hit) + information * bits``: the posterior mass of the ideal
+within ``radius`` of the point (the chance it is rated best), plus the expected information a
+rating of it gives (Monte Carlo over posterior draws). Trials still awaiting a rating count as
+misses for the first term and as their likeliest rating for the second, so a batch spreads out.
+A point whose output equals one already rated or waiting is never proposed.
+
+It reads only what the study stores: the trials' parameters and values, and the rating widget
+registered with the study (which value is best, how many levels there are). Log-likelihoods
+are cached per trial, so an ask costs about the same at 10 or 1000 trials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from typing import Protocol
+from typing import runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+import optuna
+from optuna.distributions import BaseDistribution
+from optuna.distributions import FloatDistribution
+from optuna.distributions import IntDistribution
+from optuna.samplers import BaseSampler
+from optuna.samplers import RandomSampler
+from optuna.study import StudyDirection
+from optuna.trial import FrozenTrial
+from optuna.trial import TrialState
+
+
+__all__ = ["LocalizationSampler", "OutputModel"]
+
+_WIDGETS_ATTR = "dashboard:form_widgets:v2"  # where optuna-dashboard stores the rating forms
+_SHOWN = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING, TrialState.PRUNED)
+_AWAITING = (TrialState.RUNNING, TrialState.WAITING)
+_SELF_TOLERANCE = 0.01  # a candidate the output model moves further (normalized) is not shown as itself
+_SPAN_STEPS = 6  # grid points over the span
+_SHARE_STEPS = 3  # grid points over the best level's share of a step
+_TABLE_RANGE = 2.0  # normalized distances tabulated for the information estimate (beyond: the last bin)
+_TABLE_BINS = 800
+
+Key = tuple[Any, ...]
+
+
+@runtime_checkable
+class OutputModel(Protocol):
+    """What a generator can tell a sampler about the outputs it renders.
+
+    ``output_keys``: one row per point; equal rows mean identical outputs (e.g. the integer
+    colour shown). ``shown_points``: the parameters of the output actually shown (after gamut
+    mapping or rounding), same shape as ``points``.
+    """
+
+    def output_keys(self, names: Sequence[str], points: NDArray[np.float64]) -> NDArray[np.int64]: ...
+
+    def shown_points(self, names: Sequence[str], points: NDArray[np.float64]) -> NDArray[np.float64]: ...
+
+
+class LocalizationSampler(BaseSampler):
+    """Finds the region a person rates best from ordinal ratings, in few ratings; no torch.
+
+    Numeric parameters are modelled jointly (log ones on a log scale); categorical ones are
+    sampled at random. Distances are measured on the parameters' own scale divided by the
+    widest range (``isotropic=True``), so a generator with commensurate parameters (a
+    perceptual colour space) keeps its geometry; ``isotropic=False`` scales each axis to 0..1.
+    Single-objective studies only (others get random samples).
+
+    Args:
+        output: The generator (or any object) with ``output_keys`` / ``shown_points`` (see
+            :class:`OutputModel`) and ``suggest`` (gives the search space before the first
+            trial). Without those methods, outputs count as identical when their parameters
+            are (integers after rounding), and every point of the box as shown as itself.
+        n_candidates: Candidate ideals spread over the space; more is finer and slower.
+        radius: How near the ideal counts as a hit, in normalized units (0.1: a tenth of
+            the widest parameter range).
+        span: Range of the grid over the distance from which every rating is the worst.
+        best_share: Range of the grid over the best level's width, in steps of the others.
+        noise: The grid's rating noise (logistic scale), normalized units.
+        relative_noise: Noise growing with distance: perceptual scales are less exact far away.
+        lapse: Probability that a rating ignores the output (a slip of the hand).
+        information: Weight of the expected information (bits) against the hit probability.
+        n_proposals: Candidates scored per ask: the likeliest, plus half as many at random.
+        n_draws: Posterior draws for the information estimate.
+        isotropic: Measure distance on the parameters' shared scale, not per-axis 0..1.
+        seed: Seed of the candidate set and the draws.
+    """
+
+    def __init__(
+        self,
+        *,
+        output: Any = None,
+        n_candidates: int = 3000,
+        radius: float = 0.1,
+        span: Sequence[float] = (0.2, 0.8),
+        best_share: Sequence[float] = (0.35, 1.0),
+        noise: Sequence[float] = (0.01, 0.03),
+        relative_noise: float = 0.08,
+        lapse: float = 0.01,
+        information: float = 2.0,
+        n_proposals: int = 192,
+        n_draws: int = 384,
+        isotropic: bool = True,
+        seed: int | None = None,
+    ) -> None:
+        if n_candidates < 16:
+            raise ValueError(f"n_candidates={n_candidates}: use at least 16")
+        if radius <= 0:
+            raise ValueError(f"radius={radius}: must be positive")
+        if not 0 <= lapse < 1:
+            raise ValueError(f"lapse={lapse}: must be in [0, 1)")
+        if information < 0 or relative_noise < 0:
+            raise ValueError("information and relative_noise must be 0 or more")
+        if not noise or min(noise) <= 0:
+            raise ValueError(f"noise={list(noise)}: give positive values")
+        if n_proposals < 1 or n_draws < 1:
+            raise ValueError("n_proposals and n_draws must be at least 1")
+        self.output = output
+        self.n_candidates = int(n_candidates)
+        self.radius = float(radius)
+        self.relative_noise = float(relative_noise)
+        self.lapse = float(lapse)
+        self.information = float(information)
+        self.n_proposals = int(n_proposals)
+        self.n_draws = int(n_draws)
+        self.isotropic = bool(isotropic)
+        grid_r, grid_b, grid_t = np.meshgrid(
+            np.geomspace(*_pair(span, "span"), _SPAN_STEPS),
+            np.geomspace(*_pair(best_share, "best_share"), _SHARE_STEPS),
+            np.asarray(list(noise), dtype=float),
+            indexing="ij",
+        )
+        self._grid_r = grid_r.ravel()
+        self._grid_b = grid_b.ravel()
+        self._grid_t = grid_t.ravel()
+        self._rng = np.random.default_rng(seed)
+        self._random = RandomSampler(seed=seed)
+        self._state: _State | None = None
+        self._tables: dict[int, tuple[NDArray[np.float64], NDArray[np.float64], float]] = {}
+        self.last_proposal: dict[str, Any] = {}
+        """What the last relative sample was based on (for logs and tests)."""
+
+    # -- optuna's sampler interface ---------------------------------------------------------
+
+    def reseed_rng(self) -> None:
+        self._rng = np.random.default_rng()
+        self._random.reseed_rng()
+
+    def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
+        if len(study.directions) != 1:
+            return {}
+        space: dict[str, BaseDistribution] = {}
+        for t in study.get_trials(deepcopy=False):
+            for name, dist in t.distributions.items():
+                if isinstance(dist, (FloatDistribution, IntDistribution)) and not dist.single():
+                    space[name] = dist
+        if not space:
+            space = _recorded_space(self.output)
+        return dict(sorted(space.items()))
+
+    def sample_relative(
+        self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        if not search_space:
+            return {}
+        geometry = _Geometry(search_space, self.isotropic)
+        state = self._state_for(geometry)
+        others = [
+            t
+            for t in study.get_trials(deepcopy=False, states=_SHOWN)
+            if t.number != trial.number and set(search_space) <= set(t.params)
+        ]
+        rated = [
+            t
+            for t in others
+            if t.state == TrialState.COMPLETE and t.values is not None and len(t.values) == 1 and np.isfinite(t.values[0])
+        ]
+        points = self._trial_points(state, others)
+        taken = {points[t.number][1] for t in others}
+        pending = [points[t.number][0] for t in others if t.state in _AWAITING]
+
+        levels = _Levels.of(study, [t.values[0] for t in rated])
+        self._update_likelihood(state, rated, points, levels)
+        joint = np.exp(state.log_lik - state.log_lik.max())  # (grid, candidates)
+        joint /= joint.sum()
+
+        chosen, score = self._choose(state, joint, pending, taken, levels.count)
+        if chosen is None:  # every candidate was shown already: leave it to random sampling
+            return {}
+        marginal = joint.sum(axis=1)
+        cutoffs = self._cutoffs(levels.count)
+        self.last_proposal = {
+            "rated": len(rated),
+            "waiting": len(pending),
+            "score": float(score),
+            "best_radius": float(marginal @ cutoffs[:, 0]),
+            "span": float(marginal @ cutoffs[:, -1]),
+        }
+        return geometry.to_params(state.x[chosen])
+
+    def sample_independent(
+        self, study: optuna.Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
+    ) -> Any:
+        return self._random.sample_independent(study, trial, param_name, param_distribution)
+
+    # -- choosing ---------------------------------------------------------------------------
+
+    def _choose(
+        self,
+        state: _State,
+        joint: NDArray[np.float64],
+        pending: Sequence[NDArray[np.float64]],
+        taken: set[Key],
+        count: int,
+    ) -> tuple[int | None, float]:
+        """The candidate to show next and its score; ``None`` when all were shown."""
+        weights = joint.sum(axis=0)
+        available = weights.copy()
+        for z in pending:  # a waiting trial will tell about its neighbourhood: count it as a miss
+            available[_squared_distances(z[None, :], state.z)[0] < self.radius**2] = 0.0
+        if available.sum() <= 0:
+            available = weights.copy()
+        available /= available.sum()
+        free = np.array([key not in taken for key in state.keys])
+        if not free.any():
+            return None, 0.0
+
+        top = np.argsort(-available)[: self.n_proposals]
+        extra = self._rng.choice(len(state.z), size=min(len(state.z), self.n_proposals // 2), replace=False)
+        proposals = np.unique(np.concatenate([top, extra]))
+        proposals = proposals[free[proposals]]
+        if len(proposals) == 0:
+            proposals = np.flatnonzero(free)[: self.n_proposals]
+        d2 = _squared_distances(state.z[proposals], state.z)
+        score = np.where(d2 < self.radius**2, available, 0.0).sum(axis=1)
+        if self.information > 0:
+            score = score + self.information * self._information(state, joint, proposals, pending, count)
+        best = int(np.argmax(score))
+        return int(proposals[best]), float(score[best])
+
+    def _information(
+        self,
+        state: _State,
+        joint: NDArray[np.float64],
+        proposals: NDArray[np.int64],
+        pending: Sequence[NDArray[np.float64]],
+        count: int,
+    ) -> NDArray[np.float64]:
+        """Expected information (bits) a rating of each proposal gives about the ideal and the scale.
+
+        Monte Carlo over (scale, ideal) pairs drawn from the posterior; each waiting trial is
+        assumed to get its likeliest rating first (a "believer" for the batch).
+        """
+        flat = joint.ravel()
+        draws = self._rng.choice(len(flat), size=self.n_draws, p=flat / flat.sum())
+        hs, ms = np.divmod(draws, joint.shape[1])
+        table, entropy_table, step = self._table(count)
+        last = table.shape[1] - 1
+        draw_w = np.full(len(draws), 1.0 / len(draws), dtype=np.float32)
+        for z in pending:
+            d = np.sqrt(np.maximum(_squared_distances(z[None, :], state.z[ms])[0], 0.0))
+            probs = table[hs, np.minimum((d / step).astype(np.int64), last)]  # (draws, levels)
+            draw_w = draw_w * probs[:, int(np.argmax(draw_w @ probs))]
+            draw_w /= draw_w.sum()
+        d = np.sqrt(np.maximum(_squared_distances(state.z[proposals], state.z[ms]), 0.0))
+        bins = np.minimum((d / step).astype(np.int64), last)  # (proposals, draws)
+        predictive = np.einsum("pdk,d->pk", table[hs[None, :], bins], draw_w)
+        entropy = -(predictive * np.log2(predictive)).sum(axis=1)
+        return entropy - entropy_table[hs[None, :], bins] @ draw_w
+
+    def _table(self, count: int) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
+        """P(level | distance) and its entropy per grid point, on a fine distance grid (cached)."""
+        if count not in self._tables:
+            step = _TABLE_RANGE / _TABLE_BINS
+            d = (np.arange(_TABLE_BINS) + 0.5) * step
+            h = np.arange(len(self._grid_r))
+            probs = self._level_probs(np.broadcast_to(d, (len(h), len(d))), h[:, None], count)
+            table = np.moveaxis(probs, 0, -1).copy()  # (grid, bins, levels)
+            entropy = -(table * np.log2(table)).sum(axis=-1)
+            self._tables[count] = (table.astype(np.float32), entropy.astype(np.float32), step)
+        return self._tables[count]
+
+    # -- the rating model -------------------------------------------------------------------
+
+    def _cutoffs(self, count: int) -> NDArray[np.float64]:
+        """Per grid point (rows), the ``count - 1`` distances separating the levels, best first.
+
+        They reach the span in equal steps, except the best level, ``best_share`` of a step wide.
+        """
+        steps = max(count - 2, 0) + self._grid_b[:, None]
+        return self._grid_r[:, None] * (np.arange(count - 1)[None, :] + self._grid_b[:, None]) / steps
+
+    def _level_probs(self, d: NDArray[np.float64], h: NDArray[np.int64], count: int) -> NDArray[np.float64]:
+        """P(level | distance ``d``) under grid points ``h`` (broadcast against ``d``): ``(count,) + d.shape``."""
+        cutoffs, t = self._cutoffs(count)[h], self._grid_t[h]
+        scale = t + self.relative_noise * d
+        below = [_sigmoid((cutoffs[..., k] - d) / scale) for k in range(count - 1)]
+        cum = [np.zeros_like(d), *below, np.ones_like(d)]
+        probs = np.stack([cum[k + 1] - cum[k] for k in range(count)])
+        return (1.0 - self.lapse) * np.clip(probs, 0.0, 1.0) + self.lapse / count
+
+    def _log_likelihood(self, d: NDArray[np.float64], level: int, count: int) -> NDArray[np.float64]:
+        """log P(level | distance d) for every grid point (rows) and candidate (columns)."""
+        cutoffs, t = self._cutoffs(count), self._grid_t[:, None]
+        scale = t + self.relative_noise * d[None, :]
+        upper = _sigmoid((cutoffs[:, level, None] - d) / scale) if level < count - 1 else 1.0
+        lower = _sigmoid((cutoffs[:, level - 1, None] - d) / scale) if level > 0 else 0.0
+        p = np.clip(upper - lower, 0.0, 1.0)
+        return np.log((1.0 - self.lapse) * p + self.lapse / count)
+
+    # -- candidates and trials --------------------------------------------------------------
+
+    def _state_for(self, geometry: _Geometry) -> _State:
+        if self._state is not None and self._state.signature == geometry.signature:
+            return self._state
+        x, keys = self._candidates(geometry)
+        self._state = _State(
+            signature=geometry.signature,
+            x=x,
+            z=geometry.normalize(x),
+            keys=keys,
+            log_lik=np.zeros((len(self._grid_r), len(x))),
+            geometry=geometry,
+        )
+        return self._state
+
+    def _candidates(self, geometry: _Geometry) -> tuple[NDArray[np.float64], list[Key]]:
+        """Points spread uniformly over the part of the box the output model shows as itself."""
+        wanted, found = self.n_candidates, []
+        for _ in range(64):
+            raw = geometry.sample(self._rng, 2 * wanted)
+            shown = self._shown(geometry, raw)
+            inside = np.linalg.norm(geometry.normalize(shown) - geometry.normalize(raw), axis=1) < _SELF_TOLERANCE
+            found.append(shown[inside])
+            if sum(len(f) for f in found) >= wanted:
+                break
+        x = np.concatenate(found)[:wanted]
+        if len(x) < wanted // 4:  # the model shows almost nothing as itself: take its images
+            x = self._shown(geometry, geometry.sample(self._rng, wanted))
+        return x, self._keys(geometry, x)
+
+    def _shown(self, geometry: _Geometry, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Internal coordinates of the outputs actually shown for internal coordinates ``x``."""
+        values = geometry.to_values(x)
+        if hasattr(self.output, "shown_points"):
+            values = np.asarray(self.output.shown_points(geometry.names, values), dtype=float)
+        return geometry.from_values(geometry.round(values))
+
+    def _keys(self, geometry: _Geometry, x: NDArray[np.float64]) -> list[Key]:
+        """One hashable key per point; equal keys are identical outputs."""
+        values = geometry.round(geometry.to_values(x))
+        if hasattr(self.output, "output_keys"):
+            keys = np.asarray(self.output.output_keys(geometry.names, values))
+            return [tuple(int(v) for v in row) for row in keys]
+        return [tuple(float(v) for v in row) for row in values]
+
+    def _trial_points(
+        self, state: _State, trials: Sequence[FrozenTrial]
+    ) -> dict[int, tuple[NDArray[np.float64], Key]]:
+        """Each trial's shown point (normalized) and output key, cached by trial number."""
+        geometry = state.geometry
+        missing = [t for t in trials if state.points.get(t.number, (None, None, None))[2] != _params_id(t, geometry)]
+        if missing:
+            raw = np.array([[float(t.params[n]) for n in geometry.names] for t in missing])
+            x = geometry.from_values(raw)
+            shown = self._shown(geometry, x)
+            keys = self._keys(geometry, x)
+            z = geometry.normalize(shown)
+            for t, zi, key in zip(missing, z, keys):
+                state.points[t.number] = (zi, key, _params_id(t, geometry))
+        return {t.number: state.points[t.number][:2] for t in trials}
+
+    def _update_likelihood(
+        self,
+        state: _State,
+        rated: Sequence[FrozenTrial],
+        points: Mapping[int, tuple[NDArray[np.float64], Key]],
+        levels: _Levels,
+    ) -> None:
+        """Add the log-likelihood of ratings not yet counted; start over if the scale changed."""
+        seen = {t.number: (levels.level(t.values[0]), _params_id(t, state.geometry)) for t in rated}
+        if levels.signature != state.levels or any(seen.get(n) != v for n, v in state.counted.items()):
+            state.log_lik[:] = 0.0
+            state.counted = {}
+            state.levels = levels.signature
+        for t in rated:
+            if t.number in state.counted:
+                continue
+            d = np.sqrt(np.maximum(_squared_distances(points[t.number][0][None, :], state.z)[0], 0.0))
+            state.log_lik += self._log_likelihood(d, seen[t.number][0], levels.count)
+            state.counted[t.number] = seen[t.number]
+
+
+@dataclass
+class _State:
+    signature: tuple[Any, ...]
+    x: NDArray[np.float64]  # candidates, internal (transformed) units
+    z: NDArray[np.float64]  # candidates, normalized units
+    keys: list[Key]
+    log_lik: NDArray[np.float64]  # (grid, candidates)
+    counted: dict[int, tuple[int, Any]] = field(default_factory=dict)
+    levels: tuple[Any, ...] = ()
+    points: dict[int, tuple[NDArray[np.float64], tuple[Any, ...], Any]] = field(default_factory=dict)
+    geometry: Any = None
+
+
+class _Geometry:
+    """The numeric search space: transforms (log), bounds, normalization, rounding."""
+
+    def __init__(self, space: Mapping[str, BaseDistribution], isotropic: bool) -> None:
+        self.names = list(space)
+        self.dists = [space[n] for n in self.names]
+        self.log = np.array([bool(getattr(d, "log", False)) for d in self.dists])
+        low = np.array([float(d.low) for d in self.dists])
+        high = np.array([float(d.high) for d in self.dists])
+        self.low = np.where(self.log, np.log(np.maximum(low, 1e-300)), low)
+        self.high = np.where(self.log, np.log(np.maximum(high, 1e-300)), high)
+        span = np.maximum(self.high - self.low, 1e-12)
+        self.scale = np.full_like(span, span.max()) if isotropic else span
+        self.signature = tuple((n, repr(d)) for n, d in zip(self.names, self.dists)) + (isotropic,)
+
+    def sample(self, rng: np.random.Generator, n: int) -> NDArray[np.float64]:
+        return self.low + rng.random((n, len(self.names))) * (self.high - self.low)
+
+    def normalize(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        return (x - self.low) / self.scale
+
+    def to_values(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.where(self.log, np.exp(x), x)
+
+    def from_values(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.where(self.log, np.log(np.maximum(values, 1e-300)), values)
+
+    def round(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Values as the distributions store them: within bounds, integers on their step."""
+        out = np.array(values, dtype=float, copy=True)
+        for j, d in enumerate(self.dists):
+            column = np.clip(out[:, j], d.low, d.high)
+            step = getattr(d, "step", None)
+            if step is not None and not getattr(d, "log", False):
+                column = d.low + np.round((column - d.low) / step) * step
+                column = np.clip(column, d.low, d.high)
+            out[:, j] = column
+        return out
+
+    def to_params(self, x: NDArray[np.float64]) -> dict[str, Any]:
+        values = self.round(self.to_values(x[None, :]))[0]
+        params: dict[str, Any] = {}
+        for name, d, v in zip(self.names, self.dists, values):
+            params[name] = int(round(v)) if isinstance(d, IntDistribution) else float(v)
+        return params
+
+
+@dataclass(frozen=True)
+class _Levels:
+    """Rating values -> ordinal levels, 0 the best, from the registered widget when there is one."""
+
+    count: int
+    best: float
+    step: float
+    values: tuple[float, ...] = ()
+
+    @property
+    def signature(self) -> tuple[Any, ...]:
+        return (self.count, self.best, self.step, self.values)
+
+    def level(self, value: float) -> int:
+        if self.values:
+            return int(np.argmin([abs(value - v) for v in self.values]))
+        if self.step <= 0:
+            return 0
+        return int(min(self.count - 1, max(0, round(abs(value - self.best) / self.step))))
+
+    @classmethod
+    def of(cls, study: optuna.Study, observed: Sequence[float]) -> _Levels:
+        maximize = study.direction == StudyDirection.MAXIMIZE
+        widget = _registered_widget(study)
+        if widget is not None and widget.get("type") == "choice" and widget.get("values"):
+            ranked = tuple(sorted((float(v) for v in widget["values"]), reverse=maximize))
+            return cls(count=len(ranked), best=ranked[0], step=0.0, values=ranked)
+        if widget is not None and widget.get("type") == "slider":
+            low, high = float(widget["min"]), float(widget["max"])
+            step = float(widget.get("step") or (high - low) / 9.0)
+            return cls(count=int(round((high - low) / step)) + 1, best=high if maximize else low, step=step)
+        # A free-form scale: up to ten levels over the range seen so far.
+        if not observed:
+            return cls(count=2, best=0.0, step=0.0)
+        distinct = sorted(set(float(v) for v in observed), reverse=maximize)
+        if len(distinct) <= 10:
+            return cls(count=max(2, len(distinct)), best=distinct[0], step=0.0, values=tuple(distinct))
+        span = abs(distinct[-1] - distinct[0])
+        return cls(count=10, best=distinct[0], step=span / 9.0)
+
+
+def _registered_widget(study: optuna.Study) -> dict[str, Any] | None:
+    try:
+        attrs = study._storage.get_study_system_attrs(study._study_id)
+    except Exception:  # noqa: BLE001 - a storage without system attrs: fall back to the values
+        return None
+    forms = attrs.get(_WIDGETS_ATTR)
+    if not isinstance(forms, Mapping) or forms.get("output_type") != "objective":
+        return None
+    widgets = forms.get("widgets") or []
+    return widgets[0] if widgets and isinstance(widgets[0], Mapping) else None
+
+
+class _Recorder:
+    """Stands in for a trial to learn a generator's search space before any trial has params."""
+
+    def __init__(self) -> None:
+        self.space: dict[str, BaseDistribution] = {}
+
+    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False) -> float:
+        self.space[name] = FloatDistribution(low, high, step=step, log=log)
+        return low
+
+    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> int:
+        self.space[name] = IntDistribution(low, high, step=step, log=log)
+        return low
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        return choices[0]
+
+
+def _recorded_space(output: Any) -> dict[str, BaseDistribution]:
+    suggest: Callable[[Any], Any] | None = getattr(output, "suggest", None)
+    if suggest is None:
+        return {}
+    recorder = _Recorder()
+    try:
+        suggest(recorder)
+    except Exception:  # noqa: BLE001 - an unusual generator: learn the space from the first trial
+        return {}
+    return {n: d for n, d in recorder.space.items() if not d.single()}
+
+
+def _params_id(trial: FrozenTrial, geometry: Any) -> tuple[Any, ...]:
+    return tuple(trial.params.get(n) for n in geometry.names) if geometry is not None else ()
+
+
+def _pair(values: Sequence[float], key: str) -> tuple[float, float]:
+    low, high = (float(v) for v in values)
+    if not 0 < low <= high:
+        raise ValueError(f"{key}={list(values)}: give 0 < low <= high")
+    return low, high
+
+
+def _squared_distances(p: NDArray[np.float64], q: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Pairwise squared Euclidean distances, rows of ``p`` x rows of ``q`` (axis by axis: no BLAS threads)."""
+    p32, q32 = np.asarray(p, dtype=np.float32), np.asarray(q, dtype=np.float32)  # half the memory traffic
+    out = np.zeros((len(p), len(q)), dtype=np.float32)
+    for j in range(p.shape[1]):
+        diff = p32[:, j, None] - q32[None, :, j]
+        out += diff * diff
+    return out
+
+
+def _sigmoid(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+

@@ -1,0 +1,156 @@
+"""The localization sampler and the perceptual colour generator: dedupe, what is stored, speed, efficiency."""
+
+from __future__ import annotations
+
+from collections import deque
+import importlib.util
+from pathlib import Path
+import statistics
+import sys
+import time
+
+import numpy as np
+import optuna
+from optuna_dashboard import ChoiceWidget
+from optuna_dashboard import SliderWidget
+from optuna_dashboard import register_objective_form_widgets
+import pytest
+
+from hitl import colorimetry
+from hitl._instantiate import build
+from hitl.generators import ColorGenerator
+from hitl.generators.perceptual import PerceptualColorGenerator
+from hitl.samplers import LocalizationSampler
+from tests.conftest import ROOT
+from tests.conftest import compose_config
+
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+SPACE = {"L": {"low": 0.0, "high": 100.0}, "a": {"low": -41.0, "high": 46.0}, "b": {"low": -41.0, "high": 45.0}}
+
+
+def _bench():
+    """The fast benchmark harness (shares its targets and protocol with these tests)."""
+    spec = importlib.util.spec_from_file_location("sample_efficiency_fast", ROOT / "benchmarks" / "sample_efficiency_fast.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def _study(sampler: optuna.samplers.BaseSampler, widget: str = "choice") -> optuna.Study:
+    if widget == "slider":
+        study = optuna.create_study(direction="maximize", sampler=sampler)
+        register_objective_form_widgets(study, widgets=[SliderWidget(min=1, max=10, step=1)])
+    else:
+        study = optuna.create_study(direction="minimize", sampler=sampler)
+        register_objective_form_widgets(study, widgets=[ChoiceWidget(choices=["Good", "So-so", "Bad"], values=[-1, 0, 1])])
+    return study
+
+
+def _shown_colours(generator, sampler, n: int, value: float, batch: int = 4) -> list[tuple[int, int, int]]:
+    """Keep ``batch`` trials waiting, rate the oldest ``value`` each time; return each trial's colour."""
+    study = _study(sampler)
+    waiting: deque = deque()
+    colours = []
+
+    def ask() -> None:
+        trial = study.ask()
+        params = generator.suggest(trial)
+        colours.append(tuple(int(round(params[c])) for c in "rgb") if isinstance(generator, ColorGenerator)
+                       else generator.rgb(params))
+        waiting.append(trial)
+
+    for _ in range(batch):
+        ask()
+    while len(colours) < n:
+        study.tell(waiting.popleft(), value)
+        ask()
+    return colours
+
+
+def test_never_shows_a_colour_already_rated_or_waiting() -> None:
+    # A box so small it holds only 37 distinct sRGB colours, and a rater who likes everything:
+    # the sampler keeps wanting the same spot, yet each picture must be new.
+    tiny = {"L": {"low": 50.0, "high": 51.5}, "a": {"low": 0.0, "high": 1.0}, "b": {"low": 0.0, "high": 1.0}}
+    generator = PerceptualColorGenerator(space=tiny, width=2, height=2)
+    colours = _shown_colours(generator, LocalizationSampler(output=generator, seed=0), n=30, value=-1)
+    assert len(set(colours)) == len(colours) == 30
+
+
+def test_dedupes_integer_parameters_without_an_output_model() -> None:
+    generator = ColorGenerator(space={c: {"low": 0, "high": 2} for c in "rgb"}, width=2, height=2)
+    colours = _shown_colours(generator, LocalizationSampler(seed=1), n=27, value=0)
+    assert len(set(colours)) == 27  # every one of the 27 colours once
+
+
+def test_stored_params_are_the_colour_shown() -> None:
+    generator = PerceptualColorGenerator(space=SPACE, width=2, height=2)
+    study = _study(LocalizationSampler(output=generator, seed=2))
+    for value in (1, 0, 1, -1, 0, 1):
+        trial = study.ask()
+        params = generator.suggest(trial)
+        shown = colorimetry.lab_to_din99o(colorimetry.srgb_to_lab(generator.rgb(params)))
+        np.testing.assert_allclose([params[k] for k in "Lab"], shown, atol=1e-6)
+        study.tell(trial, value)
+    assert study.trials[0].params  # the very first trial is placed by the sampler, from the generator's space
+
+
+def test_out_of_gamut_params_keep_hue_and_lightness() -> None:
+    generator = PerceptualColorGenerator(space=SPACE, width=2, height=2)
+    vivid = np.array([[60.0, 45.0, 40.0]])  # beyond sRGB: shown less saturated, same hue and lightness
+    shown = generator.shown_points(["L", "a", "b"], vivid)[0]
+    assert abs(shown[0] - 60.0) < 0.5
+    assert abs(np.arctan2(shown[2], shown[1]) - np.arctan2(40.0, 45.0)) < 0.02
+    assert np.hypot(shown[1], shown[2]) < np.hypot(45.0, 40.0)
+    rgb = generator.rgb({"L": 60.0, "a": 45.0, "b": 40.0})
+    assert all(0 <= c <= 255 for c in rgb)
+
+
+def test_ask_time_at_100_trials(capsys: pytest.CaptureFixture[str]) -> None:
+    generator = PerceptualColorGenerator(space=SPACE, width=2, height=2)
+    sampler = LocalizationSampler(output=generator, seed=3)
+    study = _study(sampler, "slider")
+    rng = np.random.default_rng(0)
+    waiting: deque = deque()
+    times = []
+    for n in range(104):
+        start = time.perf_counter()
+        trial = study.ask()
+        generator.suggest(trial)
+        if n >= 100:
+            times.append(time.perf_counter() - start)
+        waiting.append(trial)
+        if len(waiting) == 4:
+            study.tell(waiting.popleft(), float(rng.integers(1, 11)))
+    with capsys.disabled():
+        print(f"\nLocalizationSampler ask + suggest at 100 trials: median {1000 * statistics.median(times):.1f} ms "
+              f"(max {1000 * max(times):.1f} ms over {len(times)} asks)")
+    assert len(study.trials) == 104
+
+
+def test_reaches_the_target_in_fewer_ratings_than_random() -> None:
+    bench = _bench()
+    targets, seeds = bench.SUNSET_TARGETS[:3], range(2)
+    ours = [bench.run_once(bench.CONFIGS["recommended"], t, s).ratings for t in targets for s in seeds]
+    random = [bench.run_once(bench.CONFIGS["random"], t, s).ratings for t in targets for s in seeds]
+    assert statistics.median(ours) < 15
+    assert statistics.mean(ours) < statistics.mean(random) / 2
+
+
+def test_options_compose_into_a_sampler_that_reads_the_generator() -> None:
+    cfg = compose_config(["sampler=localizer", "generator=perceptual", "widget=slider", "seed=5"])
+    sampler = build(cfg.sampler, "sampler")
+    assert isinstance(sampler, LocalizationSampler)
+    assert isinstance(sampler.output, PerceptualColorGenerator)
+    assert isinstance(build(cfg.generator, "generator"), PerceptualColorGenerator)
+
+
+def test_bad_settings_fail_at_construction() -> None:
+    with pytest.raises(ValueError, match="radius"):
+        LocalizationSampler(radius=0)
+    with pytest.raises(ValueError, match="span"):
+        LocalizationSampler(span=(0.5, 0.1))
+    with pytest.raises(Exception, match="lacks"):
+        PerceptualColorGenerator(space={"L": {"low": 0.0, "high": 100.0}})
