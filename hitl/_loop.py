@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-import json
+from collections.abc import Iterator
+import contextlib
+import dataclasses
 import logging
 from pathlib import Path
 import tempfile
 import threading
 import time
-from typing import Any
 
 import optuna
 from optuna.artifacts import upload_artifact
 from optuna.artifacts._protocol import ArtifactStore
-from optuna.storages import BaseStorage
-from optuna.storages import RDBStorage
-from optuna.study import StudyDirection
+from optuna.distributions import BaseDistribution
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 from optuna_dashboard.artifact import get_artifact_path
@@ -27,6 +25,12 @@ from hitl._errors import TRANSIENT_ERRORS
 from hitl._lease import Worker
 from hitl._note import note_body
 from hitl._note import note_records
+from hitl._records import ParamWrites
+from hitl._records import Records
+from hitl._shown import output_key
+from hitl._shown import shown_by
+from hitl._tally import Progress
+from hitl._tally import Tally
 from hitl.generators import Generator
 
 
@@ -36,16 +40,6 @@ _log = logging.getLogger("hitl")
 
 READY_ATTR = "hitl:ready"  # trial system attr, written last: output and note are stored
 ERROR_ATTR = "hitl:error"  # trial user attr: why hitl failed the trial
-
-
-@dataclass(frozen=True)
-class Progress:
-    """What the terminal shows: trials waiting, ratings so far, and the best one."""
-
-    waiting: int
-    rated: int
-    best_value: float | None = None
-    best_number: int | None = None
 
 
 class Loop:
@@ -62,6 +56,8 @@ class Loop:
         wakeup: Set by the embedded dashboard after each rating, so a refill starts at once.
         stop: Set to stop after the step in hand.
         max_render_failures: Renders failing in a row before the run gives up.
+        max_repeats: New outputs in a row identical to ones already shown before the run gives
+            up (the search space is exhausted).
         lease: Seconds this worker's claim on a trial it is making lasts without renewal.
     """
 
@@ -78,6 +74,7 @@ class Loop:
         wakeup: threading.Event | None = None,
         stop: threading.Event | None = None,
         max_render_failures: int = 5,
+        max_repeats: int = 20,
         lease: float = 30.0,
     ) -> None:
         self.study = study
@@ -90,6 +87,9 @@ class Loop:
         self.wakeup = wakeup or threading.Event()
         self.stop = stop or threading.Event()
         self.max_render_failures = max_render_failures
+        self.max_repeats = max_repeats
+        self.queue_full = threading.Event()
+        """Set each time the loop has refilled the queue and waits for ratings (a simulated rater waits for it)."""
         self._storage = study._storage
         self._study_id = study._study_id
         self._failures_in_a_row = 0
@@ -97,7 +97,10 @@ class Loop:
         self._worker = Worker(self._storage, lease)
         self._ready: set[int] = set()  # unfinished trials known to hold their output
         directions = study.directions
-        self._tally = _Tally(self._storage, self._study_id, directions[0] if len(directions) == 1 else None)
+        self._tally = Tally(self._storage, self._study_id, directions[0] if len(directions) == 1 else None)
+        self._distributions: dict[str, BaseDistribution] = {}  # of the study's parameters, as stored
+        self._repeats_in_a_row = 0
+        self._redraw = optuna.samplers.RandomSampler()  # for a trial after one that repeated an output
 
     def run(self) -> str:
         """Run until a stop condition; return why it stopped: ``n_trials``, ``timeout`` or ``stopped``.
@@ -126,13 +129,14 @@ class Loop:
                 continue
             if outcome != "full":
                 return self._finish(outcome)
+            self.queue_full.set()
             pause = self.poll_interval
             if deadline is not None:
                 pause = max(0.0, min(pause, deadline - time.monotonic()))
             self.wakeup.wait(pause)
 
     def _tick(self, deadline: float | None = None) -> str:
-        """One pass of the loop: ``made`` a trial, the queue is ``full``, or a stop reason.
+        """One pass of the loop: ``made`` a trial, the queue is ``full`` (perhaps just filled), or a stop reason.
 
         Counting and claiming happen under the study lock, so workers sharing the study keep
         ``batch`` trials between them: the study never holds more than ``batch`` unfinished trials.
@@ -150,15 +154,15 @@ class Loop:
                 return "timeout"
             waiting = self._tally.waiting
             wanted = self.batch if self.n_trials is None else min(self.batch, self.n_trials - rated)
-            trial = None
-            if waiting < wanted:
-                trial = self.study.ask()
-                self._worker.claim(trial._trial_id)
+            trial = self._ask() if waiting < wanted else None
         if trial is None:
             self._show(self._tally.progress())
             return "full"
-        self._make(trial)
-        return "made"
+        if self._make(trial) is None or waiting + 1 < wanted:
+            return "made"
+        # This trial filled the queue: no need to count again until a rating wakes the loop.
+        self._show(dataclasses.replace(self._tally.progress(), waiting=waiting + 1))
+        return "full"
 
     def repair(self) -> list[int]:
         """Fail the unfinished trials without output that no live worker holds; adopt the rest.
@@ -200,10 +204,25 @@ class Loop:
         Returns the stored trial, or ``None`` if its render failed.
         """
         with study_lock(self._storage, self._study_id):
-            trial = self.study.ask()
-            self._worker.claim(trial._trial_id)
+            self._tally.update()
+            trial = self._ask()
         trial_id = self._make(trial)
         return None if trial_id is None else self._storage.get_trial(trial_id)
+
+    def _ask(self) -> optuna.Trial:
+        """A new trial claimed by this worker; call it under the study lock.
+
+        ``Study.ask`` first looks for enqueued trials, reading every unfinished trial with
+        all its records, and then needs a second write to claim the trial; the tally already
+        knows whether any trial is enqueued, and the claim can be part of the trial's creation.
+        """
+        if self._tally.enqueued:
+            trial = self.study.ask()
+            self._worker.claim(trial._trial_id)
+            return trial
+        trial_id = self._worker.new_trial(self._study_id)
+        self.study._thread_local.cached_all_trials = None  # as Study.ask does: samplers see this trial
+        return optuna.Trial(self.study, trial_id)
 
     def _make(self, trial: optuna.Trial) -> int | None:
         """Render, upload and note the claimed ``trial``, renewing the claim meanwhile."""
@@ -211,15 +230,24 @@ class Loop:
             return self._make_claimed(trial)
 
     def _make_claimed(self, trial: optuna.Trial) -> int | None:
+        writes = ParamWrites(self._storage, self._distributions)
+        trial.storage = writes  # type: ignore[assignment]  # the parameters are stored together below
         try:
-            params = self.generator.suggest(trial)
+            with self._sampling():
+                params = self.generator.suggest(trial)
+            trial.storage = self._storage
+            writes.write()
+        except TRANSIENT_ERRORS:
+            raise  # the database is away: the loop retries, and repairs this trial then
         except Exception as exc:  # the sampler's settings only meet real trials here
+            trial.storage = self._storage
             self._fail(trial, exc)
             raise HitlError(f"sampler: suggesting parameters failed ({_one_line(exc)}); check the sampler.* settings") from exc
-        records = _Records()  # the trial's records, stored together once its note is written
+        records = Records()  # the trial's records, stored together once its note is written
         try:
             with tempfile.TemporaryDirectory(prefix="hitl-") as tmp:
                 path = Path(self.generator.render(params, Path(tmp)))
+                fingerprint = self.generator.fingerprint(path)
                 artifact_id = upload_artifact(
                     artifact_store=self.artifact_store, file_path=str(path), study_or_trial=trial,
                     storage=records,  # type: ignore[arg-type]  # it records optuna's artifact attribute
@@ -230,12 +258,57 @@ class Loop:
         self._failures_in_a_row = 0
         url = get_artifact_path(trial, artifact_id)
         body = note_body(number=trial.number, url=url, filename=path.name, params=params)
+        records.set_study_system_attr(self._study_id, output_key(fingerprint), trial._trial_id)
         for key, value in note_records(trial_id=trial._trial_id, body=body).items():
             records.set_study_system_attr(self._study_id, key, value)
         records.set_trial_system_attr(trial._trial_id, READY_ATTR, True)  # last: all is stored
-        records.store(self._storage, study_id=self._study_id, trial_id=trial._trial_id)
+        repeated = None
+        if not records.insert_together(self._storage, trial_id=trial._trial_id):
+            # Not a database, or this output's key exists: check and store under the lock,
+            # so two workers never both show one output.
+            with study_lock(self._storage, self._study_id):
+                repeated = shown_by(self._storage, self._study_id, fingerprint)
+                if repeated is None:
+                    records.store_each(self._storage)
+        if repeated is not None:
+            self._repeated(trial, repeated, artifact_id)
+            return None
+        self._repeats_in_a_row = 0
         self._ready.add(trial._trial_id)
         return trial._trial_id
+
+    @contextlib.contextmanager
+    def _sampling(self) -> Iterator[None]:
+        """The study's sampler, or random sampling for the trial after a repeated output.
+
+        The sampler that repeated itself would likely propose the same point again from the
+        same ratings; one random draw moves on.
+        """
+        if self._repeats_in_a_row == 0:
+            yield
+            return
+        sampler, self.study.sampler = self.study.sampler, self._redraw
+        try:
+            yield
+        finally:
+            self.study.sampler = sampler
+
+    def _repeated(self, trial: optuna.Trial, original_id: int, artifact_id: str) -> None:
+        original = self._storage.get_trial(original_id).number
+        reason = f"its output is identical to trial {original}'s (waiting or rated), so it was not shown"
+        self._storage.set_trial_user_attr(trial._trial_id, ERROR_ATTR, reason)
+        self._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        try:
+            self.artifact_store.remove(artifact_id)
+        except Exception:  # noqa: BLE001 - an orphan file is harmless; the trial is already failed
+            pass
+        self._repeats_in_a_row += 1
+        _log.info("trial %d failed: %s; drawing the next one at random", trial.number, reason)
+        if self._repeats_in_a_row >= self.max_repeats:
+            raise HitlError(
+                f"generator.space: {self._repeats_in_a_row} new trials in a row rendered outputs already shown; "
+                "the search space looks exhausted: widen generator.space"
+            )
 
     def progress(self) -> Progress:
         """Count the study's waiting trials and ratings, and find the best rating."""
@@ -270,174 +343,8 @@ class Loop:
 
     def _finish(self, reason: str) -> str:
         self._shown = None
+        self.queue_full.set()  # nothing more will come: nobody waits for a refill
         return reason
-
-
-class _Tally:
-    """A study's waiting trials, ratings and best rating, kept current by reading only what changed.
-
-    Finished trials never change again, so each update needs only the trials that are new or
-    were unfinished at the last one. On an RDB storage that is one light query (ids, states and
-    first values; no params or attributes), whatever the study's size; counting with
-    ``get_n_trials`` / ``get_all_trials`` instead costs a refresh of optuna's trial cache per
-    count and a pass over every trial, and ``get_best_trial`` a sort of every rating in the
-    database. Other storages keep their trials in this process: they are counted from
-    ``get_all_trials``.
-
-    Of equally rated trials the best is the one with the lowest number (``get_best_trial``
-    leaves ties to the database).
-    """
-
-    def __init__(self, storage: BaseStorage, study_id: int, direction: StudyDirection | None) -> None:
-        self._storage = storage
-        self._study_id = study_id
-        self._maximize = None if direction is None else direction == StudyDirection.MAXIMIZE
-        backend = getattr(storage, "_backend", storage)  # optuna wraps RDBStorage in _CachedStorage
-        self._query = _RdbTrialStates(backend) if isinstance(backend, RDBStorage) else None
-        self._last_id = -1  # every trial with a lower or equal id has been seen
-        self._unfinished: dict[int, TrialState] = {}
-        self.rated = 0
-        self._best: tuple[float, int] | None = None  # (value, number)
-
-    @property
-    def unfinished_ids(self) -> set[int]:
-        return set(self._unfinished)
-
-    @property
-    def waiting(self) -> int:
-        return sum(1 for state in self._unfinished.values() if state == TrialState.RUNNING)
-
-    def progress(self) -> Progress:
-        best_value, best_number = self._best if self._best is not None else (None, None)
-        return Progress(self.waiting, self.rated, best_value, best_number)
-
-    def update(self) -> None:
-        if self._query is None:
-            self._recount()
-            return
-        rows = self._query.rows(self._study_id, self._last_id, list(self._unfinished))
-        for trial_id, number, state, value in rows:
-            self._last_id = max(self._last_id, trial_id)
-            if not state.is_finished():
-                self._unfinished[trial_id] = state
-                continue
-            self._unfinished.pop(trial_id, None)  # each finished trial is seen exactly once
-            if state == TrialState.COMPLETE:
-                self.rated += 1
-                if value is not None:
-                    self._consider(value, number)
-
-    def _recount(self) -> None:
-        trials = self._storage.get_all_trials(self._study_id, deepcopy=False)
-        self._unfinished = {t._trial_id: t.state for t in trials if not t.state.is_finished()}
-        self.rated, self._best = 0, None
-        for t in trials:
-            if t.state == TrialState.COMPLETE:
-                self.rated += 1
-                if t.values:
-                    self._consider(t.values[0], t.number)
-
-    def _consider(self, value: float, number: int) -> None:
-        if self._maximize is None:
-            return
-        if self._best is None:
-            self._best = (value, number)
-            return
-        best_value, best_number = self._best
-        better = value > best_value if self._maximize else value < best_value
-        if better or (value == best_value and number < best_number):
-            self._best = (value, number)
-
-
-class _RdbTrialStates:
-    """The one query :class:`_Tally` needs, on optuna's own tables (so on its schema)."""
-
-    def __init__(self, storage: RDBStorage) -> None:
-        from optuna.storages._rdb import models
-        import sqlalchemy
-
-        self._engine = storage.engine
-        self._to_value = models.TrialValueModel.stored_repr_to_value
-        trials = models.TrialModel.__table__
-        values = models.TrialValueModel.__table__
-        self._trials = trials
-        self._select = (
-            sqlalchemy.select(trials.c.trial_id, trials.c.number, trials.c.state, values.c.value, values.c.value_type)
-            .select_from(trials.outerjoin(values, sqlalchemy.and_(values.c.trial_id == trials.c.trial_id,
-                                                                  values.c.objective == 0)))
-        )
-        self._union_all = sqlalchemy.union_all
-
-    def rows(self, study_id: int, after_id: int, also_ids: list[int]) -> list[tuple[int, int, TrialState, float | None]]:
-        """Trials of the study with an id above ``after_id`` or in ``also_ids``.
-
-        Two selects joined by UNION ALL, not one with OR: with OR, SQLite walks the study's
-        index over all its trials; each half alone is a range or key look-up.
-        """
-        t = self._trials.c
-        mine = self._select.where(t.study_id == study_id)
-        statement = mine.where(t.trial_id > after_id)
-        if also_ids:
-            statement = self._union_all(statement, mine.where(t.trial_id.in_(also_ids)))
-        with self._engine.connect() as conn:
-            result = conn.execute(statement).all()
-        return [
-            (trial_id, number, state, None if value_type is None else self._to_value(value, value_type))
-            for trial_id, number, state, value, value_type in result
-        ]
-
-
-class _Records:
-    """A new trial's system attributes and its note's study attributes, stored in one go.
-
-    Stored one by one, as optuna's ``set_*_system_attr`` do, each is a transaction of its own
-    (on SQLite, a commit to disk each). On an RDB storage they are inserted in one
-    transaction: the trial's output, note and ready mark appear together. The records are
-    the same either way; any other storage, or a key that somehow exists already, gets the
-    one-by-one writes in the original order.
-    """
-
-    def __init__(self) -> None:
-        self.records: list[tuple[str, int, str, Any]] = []  # ("trial" | "study", id, key, value)
-
-    def set_trial_system_attr(self, trial_id: int, key: str, value: Any) -> None:
-        self.records.append(("trial", trial_id, key, value))
-
-    def set_study_system_attr(self, study_id: int, key: str, value: Any) -> None:
-        self.records.append(("study", study_id, key, value))
-
-    def store(self, storage: BaseStorage, *, study_id: int, trial_id: int) -> None:
-        backend = getattr(storage, "_backend", storage)  # optuna wraps RDBStorage in _CachedStorage
-        if isinstance(backend, RDBStorage) and self._insert_together(backend, trial_id):
-            return
-        for kind, owner, key, value in self.records:
-            if kind == "trial":
-                storage.set_trial_system_attr(owner, key, value)
-            else:
-                storage.set_study_system_attr(owner, key, value)
-
-    def _insert_together(self, storage: RDBStorage, trial_id: int) -> bool:
-        """Insert all records in one transaction; ``False`` (nothing written) if a key exists."""
-        from optuna.storages._rdb import models
-        import sqlalchemy
-
-        trials = models.TrialModel.__table__
-        rows = {"trial": [], "study": []}  # type: dict[str, list[dict[str, Any]]]
-        for kind, owner, key, value in self.records:
-            rows[kind].append({f"{kind}_id": owner, "key": key, "value_json": json.dumps(value)})
-        try:
-            with storage.engine.begin() as conn:
-                state = conn.execute(sqlalchemy.select(trials.c.state).where(trials.c.trial_id == trial_id)).scalar_one()
-                storage.check_trial_is_updatable(trial_id, state)  # as set_trial_system_attr does
-                if rows["trial"]:
-                    conn.execute(models.TrialSystemAttributeModel.__table__.insert(), rows["trial"])
-                if rows["study"]:
-                    conn.execute(models.StudySystemAttributeModel.__table__.insert(), rows["study"])
-        except sqlalchemy.exc.IntegrityError:
-            return False
-        except sqlalchemy.exc.SQLAlchemyError as exc:  # as optuna's own writes report it
-            raise optuna.exceptions.StorageInternalError(f"storing trial {trial_id}'s output records failed") from exc
-        return True
 
 
 def _one_line(exc: BaseException) -> str:

@@ -48,7 +48,7 @@ def open_study(
 def _check_compatible(study: optuna.Study, widgets: WidgetSet) -> None:
     directions = [d.name.lower() for d in study.directions]
     stored = study._storage.get_study_system_attrs(study._study_id).get(WIDGET_SET_ATTR)
-    fix = f"pick another study_name= or the widget= option the study was made with"
+    fix = "pick another study_name= or the widget= option the study was made with"
     if directions != widgets.directions:
         raise HitlError(
             f"study_name={study.study_name!r} exists with directions {directions}, but widget="
