@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,15 @@ class Generator(abc.ABC):
 
         The file's suffix decides how the trial note shows it (images inline, others as a link).
         """
+
+    def fingerprint(self, path: Path) -> str:
+        """A short text that two outputs share exactly when a person would see the same thing.
+
+        hitl never shows an output whose fingerprint matches one waiting or rated. The default
+        hashes the file's bytes; override it if your files differ where people see no
+        difference (a timestamp in the metadata, say).
+        """
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:32]
 
 
 def _kind(spec: Mapping[str, Any]) -> str:
