@@ -123,7 +123,7 @@ def _serve(cfg: DictConfig, stop: threading.Event, *, storage: Any, study_name: 
     if rater is not None:
         rater_thread = rater.start(study=study, widgets=widgets, artifact_store=artifact_store,
                                    dashboard_url=dashboard_url if cfg.dashboard.enabled else None,
-                                   wakeup=wakeup, stop=rater_stop)
+                                   wakeup=wakeup, stop=rater_stop, queue_full=loop.queue_full)
     try:
         reason = loop.run()
     finally:

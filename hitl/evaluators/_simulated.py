@@ -82,19 +82,27 @@ class SimulatedRater:
         return [rate(o, max(0.0, seen), thresholds=self.thresholds, worst=self.worst) for o in widgets.objectives], distance
 
     def start(self, *, study: optuna.Study, widgets: WidgetSet, artifact_store: ArtifactStore,
-              dashboard_url: str | None, wakeup: threading.Event, stop: threading.Event) -> threading.Thread:
-        """Rate in a background thread until ``stop`` is set; returns the thread."""
+              dashboard_url: str | None, wakeup: threading.Event, stop: threading.Event,
+              queue_full: threading.Event | None = None) -> threading.Thread:
+        """Rate in a background thread until ``stop`` is set; returns the thread.
+
+        With ``queue_full`` (set by the loop once it has refilled the queue), each rating waits
+        for it, as a person taking longer than a refill would: the sampler always asks with
+        the queue's other trials still waiting, as it does when people rate.
+        """
         thread = threading.Thread(
             target=self._run, name="hitl-simulated-rater", daemon=True,
-            args=(study, widgets, artifact_store, dashboard_url, wakeup, stop),
+            args=(study, widgets, artifact_store, dashboard_url, wakeup, stop, queue_full),
         )
         thread.start()
         return thread
 
-    def _run(self, study: optuna.Study, widgets: WidgetSet, store: ArtifactStore,
-             dashboard_url: str | None, wakeup: threading.Event, stop: threading.Event) -> None:
+    def _run(self, study: optuna.Study, widgets: WidgetSet, store: ArtifactStore, dashboard_url: str | None,
+             wakeup: threading.Event, stop: threading.Event, queue_full: threading.Event | None) -> None:
         storage, study_id = study._storage, study._study_id
         while not stop.is_set():
+            if queue_full is not None and not queue_full.wait(0.05):
+                continue
             try:
                 running = storage.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
             except TRANSIENT_ERRORS as exc:
@@ -109,6 +117,8 @@ class SimulatedRater:
             try:
                 values, distance = self._judge_trial(widgets, store, trial)
                 storage.set_trial_user_attr(trial._trial_id, DISTANCE_ATTR, distance)
+                if queue_full is not None:
+                    queue_full.clear()  # before the rating lands, so the refill it causes is awaited
                 if dashboard_url is not None:
                     _tell_over_http(dashboard_url, trial._trial_id, values)
                 else:
