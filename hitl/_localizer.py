@@ -26,10 +26,11 @@ are cached per trial, so an ask costs about the same at 10 or 1000 trials.
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Collection
+from collections.abc import Container
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
-from dataclasses import field
 from typing import Any
 from typing import Protocol
 from typing import runtime_checkable
@@ -44,21 +45,21 @@ from optuna.samplers import BaseSampler
 from optuna.samplers import RandomSampler
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
-from optuna.trial import TrialState
+
+from hitl._localizer_history import History
+from hitl._localizer_history import Key
+from hitl._localizer_history import SpaceScan
 
 
 __all__ = ["LocalizationSampler", "OutputModel"]
 
 _WIDGETS_ATTR = "dashboard:form_widgets:v2"  # where optuna-dashboard stores the rating forms
-_SHOWN = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING, TrialState.PRUNED)
-_AWAITING = (TrialState.RUNNING, TrialState.WAITING)
 _SELF_TOLERANCE = 0.01  # a candidate the output model moves further (normalized) is not shown as itself
 _SPAN_STEPS = 6  # grid points over the span
 _SHARE_STEPS = 3  # grid points over the best level's share of a step
 _TABLE_RANGE = 2.0  # normalized distances tabulated for the information estimate (beyond: the last bin)
 _TABLE_BINS = 800
 
-Key = tuple[Any, ...]
 
 
 @runtime_checkable
@@ -154,6 +155,9 @@ class LocalizationSampler(BaseSampler):
         self._rng = np.random.default_rng(seed)
         self._random = RandomSampler(seed=seed)
         self._state: _State | None = None
+        self._scans: dict[tuple[Any, ...], SpaceScan] = {}
+        self._widgets: dict[tuple[Any, ...], Mapping[str, Any] | None] = {}
+        self._trials_cache: tuple[tuple[Any, ...], list[FrozenTrial]] | None = None
         self._tables: dict[int, tuple[NDArray[np.float64], NDArray[np.float64], float]] = {}
         self.last_proposal: dict[str, Any] = {}
         """What the last relative sample was based on (for logs and tests)."""
@@ -167,11 +171,8 @@ class LocalizationSampler(BaseSampler):
     def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
         if len(study.directions) != 1:
             return {}
-        space: dict[str, BaseDistribution] = {}
-        for t in study.get_trials(deepcopy=False):
-            for name, dist in t.distributions.items():
-                if isinstance(dist, (FloatDistribution, IntDistribution)) and not dist.single():
-                    space[name] = dist
+        scan = self._scans.setdefault(_study_key(study), SpaceScan())
+        space = dict(scan.update(self._trials(study, trial)))
         if not space:
             space = _recorded_space(self.output)
         return dict(sorted(space.items()))
@@ -182,34 +183,22 @@ class LocalizationSampler(BaseSampler):
         if not search_space:
             return {}
         geometry = _Geometry(search_space, self.isotropic)
-        state = self._state_for(geometry)
-        others = [
-            t
-            for t in study.get_trials(deepcopy=False, states=_SHOWN)
-            if t.number != trial.number and set(search_space) <= set(t.params)
-        ]
-        rated = [
-            t
-            for t in others
-            if t.state == TrialState.COMPLETE and t.values is not None and len(t.values) == 1 and np.isfinite(t.values[0])
-        ]
-        points = self._trial_points(state, others)
-        taken = {points[t.number][1] for t in others}
-        pending = [points[t.number][0] for t in others if t.state in _AWAITING]
-
-        levels = _Levels.of(study, [t.values[0] for t in rated])
-        self._update_likelihood(state, rated, points, levels)
+        state = self._state_for(geometry, _study_key(study))
+        history = state.history
+        history.update(self._trials(study, trial), trial.number)
+        levels = _Levels.of(study, self._widget(study), history.values)
+        self._update_likelihood(state, levels)
         joint = np.exp(state.log_lik - state.log_lik.max())  # (grid, candidates)
         joint /= joint.sum()
 
-        chosen, score = self._choose(state, joint, pending, taken, levels.count)
+        chosen, score = self._choose(state, joint, history.pending, history.taken, levels.count)
         if chosen is None:  # every candidate was shown already: leave it to random sampling
             return {}
         marginal = joint.sum(axis=1)
         cutoffs = self._cutoffs(levels.count)
         self.last_proposal = {
-            "rated": len(rated),
-            "waiting": len(pending),
+            "rated": len(history.rated),
+            "waiting": len(history.pending),
             "score": float(score),
             "best_radius": float(marginal @ cutoffs[:, 0]),
             "span": float(marginal @ cutoffs[:, -1]),
@@ -228,7 +217,7 @@ class LocalizationSampler(BaseSampler):
         state: _State,
         joint: NDArray[np.float64],
         pending: Sequence[NDArray[np.float64]],
-        taken: set[Key],
+        taken: Container[Key],
         count: int,
     ) -> tuple[int | None, float]:
         """The candidate to show next and its score; ``None`` when all were shown."""
@@ -249,8 +238,7 @@ class LocalizationSampler(BaseSampler):
         proposals = proposals[free[proposals]]
         if len(proposals) == 0:
             proposals = np.flatnonzero(free)[: self.n_proposals]
-        d2 = _squared_distances(state.z[proposals], state.z)
-        score = np.where(d2 < self.radius**2, available, 0.0).sum(axis=1)
+        score = state.near[proposals] @ available  # the mass within radius of each proposal
         if self.information > 0:
             score = score + self.information * self._information(state, joint, proposals, pending, count)
         best = int(np.argmax(score))
@@ -328,19 +316,36 @@ class LocalizationSampler(BaseSampler):
 
     # -- candidates and trials --------------------------------------------------------------
 
-    def _state_for(self, geometry: _Geometry) -> _State:
-        if self._state is not None and self._state.signature == geometry.signature:
+    def _state_for(self, geometry: _Geometry, study_key: tuple[Any, ...]) -> _State:
+        signature = (study_key, geometry.signature)
+        if self._state is not None and self._state.signature == signature:
             return self._state
         x, keys = self._candidates(geometry)
+        z = geometry.normalize(x)
         self._state = _State(
-            signature=geometry.signature,
+            signature=signature,
             x=x,
-            z=geometry.normalize(x),
+            z=z,
+            near=_squared_distances(z, z) < self.radius**2,
             keys=keys,
             log_lik=np.zeros((len(self._grid_r), len(x))),
-            geometry=geometry,
+            history=History(names=geometry.names, locate=lambda raw: self._locate(geometry, raw)),
         )
         return self._state
+
+    def _trials(self, study: optuna.Study, trial: FrozenTrial) -> list[FrozenTrial]:
+        """The study's trials, read once per ask (both hooks of one ask want them)."""
+        key = (_study_key(study), trial.number)
+        if self._trials_cache is None or self._trials_cache[0] != key:
+            self._trials_cache = (key, study.get_trials(deepcopy=False))
+        return self._trials_cache[1]
+
+    def _widget(self, study: optuna.Study) -> Mapping[str, Any] | None:
+        """The rating widget registered with the study, read once (reading it reads every note)."""
+        key = _study_key(study)
+        if key not in self._widgets:
+            self._widgets[key] = _registered_widget(study)
+        return self._widgets[key]
 
     def _candidates(self, geometry: _Geometry) -> tuple[NDArray[np.float64], list[Key]]:
         """Points spread uniformly over the part of the box the output model shows as itself."""
@@ -372,41 +377,23 @@ class LocalizationSampler(BaseSampler):
             return [tuple(int(v) for v in row) for row in keys]
         return [tuple(float(v) for v in row) for row in values]
 
-    def _trial_points(
-        self, state: _State, trials: Sequence[FrozenTrial]
-    ) -> dict[int, tuple[NDArray[np.float64], Key]]:
-        """Each trial's shown point (normalized) and output key, cached by trial number."""
-        geometry = state.geometry
-        missing = [t for t in trials if state.points.get(t.number, (None, None, None))[2] != _params_id(t, geometry)]
-        if missing:
-            raw = np.array([[float(t.params[n]) for n in geometry.names] for t in missing])
-            x = geometry.from_values(raw)
-            shown = self._shown(geometry, x)
-            keys = self._keys(geometry, x)
-            z = geometry.normalize(shown)
-            for t, zi, key in zip(missing, z, keys):
-                state.points[t.number] = (zi, key, _params_id(t, geometry))
-        return {t.number: state.points[t.number][:2] for t in trials}
+    def _locate(self, geometry: _Geometry, raw: NDArray[np.float64]) -> tuple[NDArray[np.float64], list[Key]]:
+        """Trials' parameter rows -> the points shown (normalized) and their output keys."""
+        x = geometry.from_values(raw)
+        return geometry.normalize(self._shown(geometry, x)), self._keys(geometry, x)
 
-    def _update_likelihood(
-        self,
-        state: _State,
-        rated: Sequence[FrozenTrial],
-        points: Mapping[int, tuple[NDArray[np.float64], Key]],
-        levels: _Levels,
-    ) -> None:
+    def _update_likelihood(self, state: _State, levels: _Levels) -> None:
         """Add the log-likelihood of ratings not yet counted; start over if the scale changed."""
-        seen = {t.number: (levels.level(t.values[0]), _params_id(t, state.geometry)) for t in rated}
-        if levels.signature != state.levels or any(seen.get(n) != v for n, v in state.counted.items()):
+        history = state.history
+        numbers = history.take_new_ratings()
+        if levels.signature != state.levels:
             state.log_lik[:] = 0.0
-            state.counted = {}
             state.levels = levels.signature
-        for t in rated:
-            if t.number in state.counted:
-                continue
-            d = np.sqrt(np.maximum(_squared_distances(points[t.number][0][None, :], state.z)[0], 0.0))
-            state.log_lik += self._log_likelihood(d, seen[t.number][0], levels.count)
-            state.counted[t.number] = seen[t.number]
+            numbers = list(history.rated)
+        for number in numbers:
+            z = history.points[number][0]
+            d = np.sqrt(np.maximum(_squared_distances(z[None, :], state.z)[0], 0.0))
+            state.log_lik += self._log_likelihood(d, levels.level(history.rated[number]), levels.count)
 
 
 @dataclass
@@ -414,12 +401,11 @@ class _State:
     signature: tuple[Any, ...]
     x: NDArray[np.float64]  # candidates, internal (transformed) units
     z: NDArray[np.float64]  # candidates, normalized units
+    near: NDArray[np.bool_]  # (candidates, candidates): within radius of each other; fixed, so computed once
     keys: list[Key]
     log_lik: NDArray[np.float64]  # (grid, candidates)
-    counted: dict[int, tuple[int, Any]] = field(default_factory=dict)
+    history: History
     levels: tuple[Any, ...] = ()
-    points: dict[int, tuple[NDArray[np.float64], tuple[Any, ...], Any]] = field(default_factory=dict)
-    geometry: Any = None
 
 
 class _Geometry:
@@ -490,9 +476,8 @@ class _Levels:
         return int(min(self.count - 1, max(0, round(abs(value - self.best) / self.step))))
 
     @classmethod
-    def of(cls, study: optuna.Study, observed: Sequence[float]) -> _Levels:
+    def of(cls, study: optuna.Study, widget: Mapping[str, Any] | None, observed: Collection[float]) -> _Levels:
         maximize = study.direction == StudyDirection.MAXIMIZE
-        widget = _registered_widget(study)
         if widget is not None and widget.get("type") == "choice" and widget.get("values"):
             ranked = tuple(sorted((float(v) for v in widget["values"]), reverse=maximize))
             return cls(count=len(ranked), best=ranked[0], step=0.0, values=ranked)
@@ -552,8 +537,8 @@ def _recorded_space(output: Any) -> dict[str, BaseDistribution]:
     return {n: d for n, d in recorder.space.items() if not d.single()}
 
 
-def _params_id(trial: FrozenTrial, geometry: Any) -> tuple[Any, ...]:
-    return tuple(trial.params.get(n) for n in geometry.names) if geometry is not None else ()
+def _study_key(study: optuna.Study) -> tuple[Any, ...]:
+    return (study.study_name, study._study_id)
 
 
 def _pair(values: Sequence[float], key: str) -> tuple[float, float]:

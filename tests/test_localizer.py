@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import deque
 import importlib.util
-from pathlib import Path
 import statistics
 import sys
 import time
