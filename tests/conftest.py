@@ -25,6 +25,7 @@ from hitl._loop import READY_ATTR
 ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "conf"
 IN_CI = os.environ.get("CI") == "true"
+TUTORIAL = "+experiment=tutorial"  # the Optuna Dashboard tutorial's setup: TPE, choice, r/g/b
 PG_ADMIN_URL = os.environ.get("HITL_TEST_POSTGRES_ADMIN", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 
 hitl.register_configs()

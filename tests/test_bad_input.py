@@ -21,13 +21,15 @@ CASES = [
     (["n_trials=0"], ["n_trials=0"]),
     (["timeout=-1"], ["timeout=-1"]),
     (["dashboard.port=70000"], ["dashboard.port=70000"]),
-    (["widget.objectives.0.widget.values=[1,2]"], ["widget.objectives[0].widget", "3 choices but 2 values"]),
+    (["widget=choice", "widget.objectives.0.widget.values=[1,2]"], ["widget.objectives[0].widget", "3 choices but 2 values"]),
     (["widget.objectives.0.direction=up"], ["widget.objectives[0].direction", "minimize or maximize"]),
-    (["widget=slider", "widget.objectives.0.widget.min=10"], ["min=10", "below max"]),
-    (["generator.space.r.low=300"], ["generator.space.r", "low=300"]),
-    (["generator.space.r.high=999"], ["generator.space.r", "0..255"]),
+    (["widget.objectives.0.widget.min=10"], ["min=10", "below max"]),
+    (["generator=color", "generator.space.r.low=300"], ["generator.space.r", "low=300"]),
+    (["generator=color", "generator.space.r.high=999"], ["generator.space.r", "0..255"]),
     (["generator._target_=no.such.Thing"], ["generator", "no.such.Thing"]),
-    (["sampler.n_startup_trials=abc"], ["sampler"]),
+    (["sampler=tpe", "sampler.n_startup_trials=abc"], ["sampler"]),
+    (["+sampler.radius=-1"], ["sampler", "radius=-1"]),
+    (["generator.space.L.high=120"], ["generator.space.L", "0..100"]),
     (["study_name=../../x"], ["study_name='../../x'", "no slashes"]),
     (["storage.url=postgresql+psycopg2://bob:hunter2@127.0.0.1:1/db"],
      ["storage.url=postgresql+psycopg2://bob:***@127.0.0.1:1/db", "HITL_POSTGRES_URL"]),
@@ -39,11 +41,11 @@ CASES = [
     (["poll_interval=0"], ["poll_interval=0"]),
     (["study_name="], ["study_name=''"]),
     (["study_name=a/b"], ["study_name='a/b'"]),
-    (["widget=slider", "widget.objectives.0.widget.step=-1"], ["step=-1", "positive"]),
-    (["widget.objectives.0.widget._target_=optuna.samplers.RandomSampler"],
+    (["widget.objectives.0.widget.step=-1"], ["step=-1", "positive"]),
+    (["widget=choice", "widget.objectives.0.widget._target_=optuna.samplers.RandomSampler"],
      ["widget", "RandomSampler", "choices"]),
-    (["widget.objectives.0.widget.values=[a,b,c]"], ["every value must be a number"]),
-    (["+generator.space.r.choices=[]"], ["generator.space.r.choices is empty"]),
+    (["widget=choice", "widget.objectives.0.widget.values=[a,b,c]"], ["every value must be a number"]),
+    (["generator=color", "+generator.space.r.choices=[]"], ["generator.space.r.choices is empty"]),
     (["generator.width=0"], ["generator.width/height=0x240"]),
     (["evaluator=simulated", "evaluator.rater.thresholds=[30,12]"], ["evaluator.thresholds=[30, 12]", "increasing"]),
     (["evaluator=simulated", "evaluator.rater.scorer.target=[300,0,0]"], ["evaluator.scorer.target=[300, 0, 0]"]),
@@ -91,10 +93,10 @@ def test_artifact_path_that_is_a_file(make_cfg: Callable[..., DictConfig], tmp_p
 
 
 def test_reused_study_name_with_another_widget_set_is_refused(make_cfg: Callable[..., DictConfig]) -> None:
-    hitl.run(make_cfg("timeout=0.2", "study_name=exp"))
+    hitl.run(make_cfg("timeout=0.2", "study_name=exp", "widget=choice"))
     with pytest.raises(hitl.HitlError, match=r"study_name='exp' exists with directions \['minimize'\]"):
         hitl.run(make_cfg("timeout=0.2", "study_name=exp", "widget=slider"))
     with pytest.raises(hitl.HitlError, match="exists with another widget set"):
-        hitl.run(make_cfg("timeout=0.2", "study_name=exp", "widget.objectives.0.widget.values=[-2,0,2]"))
+        hitl.run(make_cfg("timeout=0.2", "study_name=exp", "widget=choice", "widget.objectives.0.widget.values=[-2,0,2]"))
     # a changed description is not another experiment
-    hitl.run(make_cfg("timeout=0.2", "study_name=exp", "widget.objectives.0.widget.description=Rate it"))
+    hitl.run(make_cfg("timeout=0.2", "study_name=exp", "widget=choice", "widget.objectives.0.widget.description=Rate it"))

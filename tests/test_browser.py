@@ -125,7 +125,7 @@ def test_choice_rating_stores_value_without_false_alert(
     caplog.set_level(logging.INFO, logger="hitl")
     # n_trials=5 rather than 2: the loop keeps at most the ratings still wanted waiting, so
     # with batch=4 a rated trial is replaced only while 4 or more ratings are still wanted.
-    cfg = make_cfg("dashboard.enabled=true", f"dashboard.port={free_port()}", "n_trials=5")
+    cfg = make_cfg("widget=choice", "dashboard.enabled=true", f"dashboard.port={free_port()}", "n_trials=5")
     with RunningHitl(cfg) as run:
         run.wait_until(lambda: len(run.waiting()) == 4, "4 trials are waiting")
         first = sorted(t.number for t in run.waiting())
@@ -159,7 +159,7 @@ def test_choice_rating_stores_value_without_false_alert(
 
 
 def test_slider_rating_stores_value_without_false_alert(make_cfg: Callable[..., DictConfig], page: Page) -> None:
-    cfg = make_cfg("widget=slider", "dashboard.enabled=true", f"dashboard.port={free_port()}", "n_trials=2")
+    cfg = make_cfg("dashboard.enabled=true", f"dashboard.port={free_port()}", "n_trials=2")
     with RunningHitl(cfg) as run:
         run.wait_until(lambda: len(run.waiting()) == 2, "2 trials are waiting")  # batch capped at n_trials
         page.goto(f"{run.url}/dashboard/studies/{run.study_id}/trials")
@@ -198,7 +198,7 @@ def serving(app: Callable) -> Iterator[str]:
 
 def test_bare_dashboard_shows_the_false_alert(make_cfg: Callable[..., DictConfig], page: Page) -> None:
     """Control: without hitl's wrapper the same rating is stored, yet the UI reports a failure."""
-    cfg = make_cfg()
+    cfg = make_cfg("widget=choice")
     storage = build_storage(cfg.storage)
     study, _ = open_study(
         storage=storage, study_name=cfg.study_name, sampler=build(cfg.sampler, "sampler"),

@@ -15,6 +15,7 @@ import urllib.request
 import optuna
 from optuna.trial import TrialState
 import pytest
+import sqlalchemy.exc
 
 from tests.conftest import free_port
 from tests.conftest import ROOT
@@ -55,9 +56,12 @@ def _wait_for(predicate, timeout: float = 30.0, what: str = "condition"):  # typ
 def _waiting(db: Path) -> list[optuna.trial.FrozenTrial]:
     if not db.exists():
         return []
-    storage = optuna.storages.RDBStorage(f"sqlite:///{db}")
     try:
-        study_id = storage.get_study_id_from_name("sunset-choice")
+        storage = optuna.storages.RDBStorage(f"sqlite:///{db}")
+    except sqlalchemy.exc.OperationalError:  # the run is creating optuna's tables right now
+        return []
+    try:
+        study_id = storage.get_study_id_from_name("sunset-slider")
     except KeyError:
         return []
     finally:
@@ -77,7 +81,7 @@ def test_run_rated_over_http_until_n_trials(tmp_path: Path) -> None:
         while rated < 6:
             waiting = _wait_for(lambda: _waiting(tmp_path / "hitl.db"), what="a waiting trial")
             assert len(waiting) <= 4
-            assert _tell(port, waiting[0]._trial_id, -1.0 if rated % 2 else 1.0) == 200
+            assert _tell(port, waiting[0]._trial_id, float(1 + rated % 10)) == 200  # the default slider: 1..10
             rated += 1
             if rated < 3:  # the loop refills to the full batch after a rating
                 _wait_for(lambda: len(_waiting(tmp_path / "hitl.db")) == 4, what="the refill")
@@ -88,11 +92,11 @@ def test_run_rated_over_http_until_n_trials(tmp_path: Path) -> None:
             proc.wait()
     assert proc.returncode == 0, out
     assert f"rate the trials at http://127.0.0.1:{port}/dashboard/studies/1/trials" in out
-    assert "n_trials reached: 6 rating(s) in study 'sunset-choice'" in out
+    assert "n_trials reached: 6 rating(s) in study 'sunset-slider'" in out
     assert "best: trial" in out and f"database: sqlite:///{tmp_path / 'hitl.db'}" in out
     assert re.search(r"waiting \d \| rated \d/6", out)  # progress is shown while it runs
     storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'hitl.db'}")
-    trials = optuna.load_study(study_name="sunset-choice", storage=storage).trials
+    trials = optuna.load_study(study_name="sunset-slider", storage=storage).trials
     assert [t.state for t in trials].count(TrialState.COMPLETE) == 6
     assert (tmp_path / "artifacts").is_dir() and (tmp_path / "outputs").is_dir()
 
@@ -103,7 +107,7 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_resumes(tmp_path: Path) -> None:
     try:
         first = _wait_for(lambda: len(_waiting(tmp_path / "hitl.db")) == 4 and _waiting(tmp_path / "hitl.db"),
                           what="4 waiting trials")
-        assert _tell(port, first[0]._trial_id, 0.0) == 200
+        assert _tell(port, first[0]._trial_id, 7.0) == 200
         _wait_for(lambda: len(_waiting(tmp_path / "hitl.db")) == 4, what="the refill")
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
@@ -112,12 +116,12 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_resumes(tmp_path: Path) -> None:
             proc.kill()
             proc.wait()
     assert proc.returncode == 0, out
-    assert "stopped: 1 rating(s) in study 'sunset-choice', 4 still waiting" in out
+    assert "stopped: 1 rating(s) in study 'sunset-slider', 4 still waiting" in out
     before = sorted(t.number for t in _waiting(tmp_path / "hitl.db"))
     again = subprocess.run(RUN + ["timeout=1", f"dashboard.port={port}"], cwd=tmp_path,
                            capture_output=True, text=True, timeout=60)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "resuming study 'sunset-choice'" in again.stdout
+    assert "resuming study 'sunset-slider'" in again.stdout
     assert "adopted 4 trial(s) still awaiting rating" in again.stdout
     assert sorted(t.number for t in _waiting(tmp_path / "hitl.db")) == before
 
@@ -126,10 +130,10 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_resumes(tmp_path: Path) -> None:
     ("overrides", "code", "words"),
     [
         (["batch=0"], 2, ["error: batch=0: must be at least 1"]),
-        (["widget.objectives.0.widget.values=[1,2]"], 2, ["3 choices but 2 values"]),
+        (["widget=choice", "widget.objectives.0.widget.values=[1,2]"], 2, ["3 choices but 2 values"]),
         (["storage.url=postgresql+psycopg2://bob:hunter2@127.0.0.1:1/x"], 2, ["bob:***@127.0.0.1:1/x"]),
         (["batchh=3"], 1, ["batchh"]),
-        (["sampler=nope"], 1, ["sampler/nope", "tpe"]),
+        (["sampler=nope"], 1, ["sampler/nope", "localizer"]),
         (["batch=many"], 1, ["batch", "many"]),
     ],
 )
@@ -150,8 +154,8 @@ def test_help_lists_groups_and_cfg_job_prints_the_config(tmp_path: Path) -> None
     res = subprocess.run(RUN + ["--help"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert res.returncode == 0
     listed = dict(line.split(": ", 1) for line in res.stdout.splitlines() if re.match(r"^[a-z]+: [a-z]", line))
-    expected = {"sampler": {"gp", "random", "tpe"}, "storage": {"journal", "memory", "postgres", "sqlite"},
-                "widget": {"choice", "slider", "text"}, "generator": {"color"}, "artifacts": {"filesystem", "s3"},
+    expected = {"sampler": {"gp", "localizer", "random", "tpe"}, "storage": {"journal", "memory", "postgres", "sqlite"},
+                "widget": {"choice", "slider", "text"}, "generator": {"color", "perceptual"}, "artifacts": {"filesystem", "s3"},
                 "evaluator": {"human", "simulated"}, "experiment": {"tutorial", "slurm"}}
     for group, options in expected.items():
         assert options <= set(listed[group].split(", ")), (group, listed.get(group))
@@ -164,10 +168,12 @@ def test_help_lists_groups_and_cfg_job_prints_the_config(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("overrides", [["widget=slider", "batch=8"], ["sampler=random", "seed=1"],
-                                       ["storage=journal"], ["storage=memory"], ["widget=text"]])
+                                       ["storage=journal"], ["storage=memory"], ["widget=text"],
+                                       ["widget=choice"], ["+experiment=tutorial"], ["sampler=gp"],
+                                       ["generator=color", "generator.space.r.high=128"]])
 def test_documented_overrides_run(tmp_path: Path, overrides: list[str]) -> None:
     res = subprocess.run(RUN + overrides + ["timeout=5", "dashboard.enabled=false"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stdout + res.stderr
     batch = 8 if "batch=8" in overrides else 4
-    assert f"timeout reached: 0 rating(s)" in res.stdout and f"{batch} still waiting" in res.stdout
+    assert "timeout reached: 0 rating(s)" in res.stdout and f"{batch} still waiting" in res.stdout

@@ -10,10 +10,13 @@ from omegaconf.errors import ConfigKeyError
 from omegaconf.errors import ValidationError
 import optuna
 from optuna_dashboard import ChoiceWidget
+from optuna_dashboard import SliderWidget
 import pytest
 
 import hitl
 import hitl.evaluators
+from hitl.generators.perceptual import PerceptualColorGenerator
+import hitl.samplers
 from hitl._instantiate import build
 from hitl._storage import build_storage
 from tests.conftest import CONF
@@ -72,9 +75,21 @@ def test_every_experiment_composes(experiment: str, monkeypatch: pytest.MonkeyPa
     assert cfg.batch >= 1 and "_target_" in cfg.sampler
 
 
-def test_tutorial_defaults() -> None:
+def test_defaults() -> None:
     cfg = compose_config()
-    assert (cfg.batch, cfg.n_trials, cfg.dashboard.port, cfg.study_name) == (4, None, 8080, "sunset-choice")
+    assert (cfg.batch, cfg.n_trials, cfg.dashboard.port, cfg.study_name) == (4, None, 8080, "sunset-slider")
+    assert isinstance(build(cfg.sampler, "sampler"), hitl.samplers.LocalizationSampler)
+    assert isinstance(build(cfg.generator, "generator"), PerceptualColorGenerator)
+    widgets = build(cfg.widget, "widget")
+    assert widgets.directions == ["maximize"]
+    w = widgets.objectives[0].widget
+    assert isinstance(w, SliderWidget) and (w.min, w.max, w.step) == (1, 10, 1)
+    assert cfg.storage.url == "sqlite:///hitl.db"
+
+
+def test_tutorial_experiment_is_the_tutorials_setup() -> None:
+    cfg = compose_config(["+experiment=tutorial"])
+    assert (cfg.batch, cfg.study_name) == (4, "tutorial-choice")
     sampler = build(cfg.sampler, "sampler")
     assert isinstance(sampler, optuna.samplers.TPESampler)
     assert sampler._n_startup_trials == 5 and sampler._constant_liar
@@ -82,6 +97,10 @@ def test_tutorial_defaults() -> None:
     assert widgets.directions == ["minimize"]
     w = widgets.objectives[0].widget
     assert isinstance(w, ChoiceWidget) and w.values == [-1, 0, 1] and len(w.choices) == 3
+    generator = build(cfg.generator, "generator")
+    assert isinstance(generator, hitl.generators.ColorGenerator)
+    assert (generator.width, generator.height) == (320, 240)
+    assert generator.space == {c: {"low": 0, "high": 255} for c in "rgb"}
     assert cfg.storage.url == "sqlite:///hitl.db"
 
 
@@ -92,11 +111,14 @@ def test_direction_follows_widget_set(widget: str, direction: str) -> None:
     assert compose_config([f"widget={widget}"]).study_name == f"sunset-{widget}"
 
 
-def test_space_is_data() -> None:
-    gen = build(compose_config(["generator.space.r.high=128"]).generator, "generator")
+@pytest.mark.parametrize(("overrides", "param", "high"),
+                         [(["generator=color", "generator.space.r.high=128"], "r", 128),
+                          (["generator.space.L.high=60"], "L", 60)])
+def test_space_is_data(overrides: list[str], param: str, high: float) -> None:
+    gen = build(compose_config(overrides).generator, "generator")
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     for _ in range(30):
-        assert gen.suggest(study.ask())["r"] <= 128
+        assert gen.suggest(study.ask())[param] <= high
 
 
 def test_postgres_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -114,7 +136,7 @@ def test_postgres_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch
         ("batch=abc", ConfigCompositionException),
         ("dashboard.prot=1", ConfigCompositionException),
         ("sampler=nope", ConfigCompositionException),
-        ("generator.space.r.hgh=1", ConfigCompositionException),
+        ("generator.space.L.hgh=1", ConfigCompositionException),
     ],
 )
 def test_typos_fail_at_compose_time(override: str, error: type[Exception]) -> None:

@@ -21,6 +21,7 @@ from hitl._loop import READY_ATTR
 from hitl._storage import build_storage
 from hitl._study import open_study
 from tests.conftest import Rater
+from tests.conftest import TUTORIAL
 from tests.conftest import waiting_trials
 
 
@@ -29,25 +30,25 @@ def _storage(cfg: DictConfig) -> optuna.storages.BaseStorage:
 
 
 def test_batch_invariant_and_stop_at_n_trials(make_cfg: Callable[..., DictConfig]) -> None:
-    cfg = make_cfg("n_trials=12", "batch=4")
+    cfg = make_cfg(TUTORIAL, "n_trials=12", "batch=4")
     storage = _storage(cfg)
     rate = lambda p: 1.0 if p["r"] < 128 else -1.0  # noqa: E731
-    with Rater(storage, "sunset-choice", value=rate, delay=0.15) as rater:
+    with Rater(storage, "tutorial-choice", value=rate, delay=0.15) as rater:
         summary = hitl.run(cfg)
     assert summary.reason == "n_trials"
     assert summary.rated == 12 and summary.waiting == 0
     assert rater.max_waiting <= 4  # never more than batch awaiting rating
     assert rater.samples.count(4) >= 2, rater.samples  # and refilled to batch after ratings
-    trials = optuna.load_study(study_name="sunset-choice", storage=storage).trials
+    trials = optuna.load_study(study_name="tutorial-choice", storage=storage).trials
     assert [t.state for t in trials].count(TrialState.COMPLETE) == 12
     assert len(trials) == 12  # no trial made beyond what n_trials needs
     assert summary.best_value == -1.0 and summary.best_params is not None
 
 
 def test_every_waiting_trial_has_its_image_and_note(make_cfg: Callable[..., DictConfig], tmp_path: Path) -> None:
-    cfg = make_cfg("timeout=3", "batch=3")
+    cfg = make_cfg(TUTORIAL, "timeout=3", "batch=3")
     hitl.run(cfg)
-    study = optuna.load_study(study_name="sunset-choice", storage=_storage(cfg))
+    study = optuna.load_study(study_name="tutorial-choice", storage=_storage(cfg))
     waiting = waiting_trials(study._storage, study._study_id)
     assert len(waiting) == 3
     for t in waiting:
@@ -65,25 +66,25 @@ def test_every_waiting_trial_has_its_image_and_note(make_cfg: Callable[..., Dict
 
 
 def test_resume_adopts_waiting_trials_and_creates_no_extras(make_cfg: Callable[..., DictConfig]) -> None:
-    cfg = make_cfg("timeout=3", "batch=4")
+    cfg = make_cfg(TUTORIAL, "timeout=3", "batch=4")
     hitl.run(cfg)
     storage = _storage(cfg)
-    first = [t.number for t in optuna.load_study(study_name="sunset-choice", storage=storage).trials]
+    first = [t.number for t in optuna.load_study(study_name="tutorial-choice", storage=storage).trials]
     assert len(first) == 4
     summary = hitl.run(cfg)  # the same command again
-    trials = optuna.load_study(study_name="sunset-choice", storage=storage).trials
+    trials = optuna.load_study(study_name="tutorial-choice", storage=storage).trials
     assert [t.number for t in trials] == first and summary.waiting == 4
-    with Rater(storage, "sunset-choice") as rater:
-        hitl.run(make_cfg("n_trials=6"))
+    with Rater(storage, "tutorial-choice") as rater:
+        hitl.run(make_cfg(TUTORIAL, "n_trials=6"))
     assert sorted(rater.rated)[:4] == first  # the adopted ones were rated, not replaced
 
 
 def test_mid_render_crash_is_repaired_on_start(make_cfg: Callable[..., DictConfig],
                                                caplog: pytest.LogCaptureFixture) -> None:
-    cfg = make_cfg("timeout=3", "batch=2")
+    cfg = make_cfg(TUTORIAL, "timeout=3", "batch=2")
     storage = _storage(cfg)
     widgets = build(cfg.widget, "widget")
-    study, _ = open_study(storage=storage, study_name="sunset-choice",
+    study, _ = open_study(storage=storage, study_name="tutorial-choice",
                           sampler=optuna.samplers.RandomSampler(), widgets=widgets)
     orphan = study.ask()  # a process died after ask, before its output was stored
     orphan.suggest_int("r", 0, 255)
@@ -98,12 +99,12 @@ def test_mid_render_crash_is_repaired_on_start(make_cfg: Callable[..., DictConfi
 
 def test_timeout_and_stop_event(make_cfg: Callable[..., DictConfig]) -> None:
     started = time.monotonic()
-    summary = hitl.run(make_cfg("timeout=0.5"))
+    summary = hitl.run(make_cfg(TUTORIAL, "timeout=0.5"))
     assert summary.reason == "timeout" and 0.5 <= time.monotonic() - started < 10
 
 
 def test_refill_is_prompt_after_a_rating(make_cfg: Callable[..., DictConfig]) -> None:
-    cfg = make_cfg("n_trials=3", "batch=1", "poll_interval=5")  # only the wake-up can make it prompt
+    cfg = make_cfg(TUTORIAL, "n_trials=3", "batch=1", "poll_interval=5")  # only the wake-up can make it prompt
     storage = _storage(cfg)
     wakeup, stop = threading.Event(), threading.Event()
     study, _ = open_study(storage=storage, study_name="s", sampler=optuna.samplers.RandomSampler(),
@@ -130,16 +131,16 @@ def test_refill_is_prompt_after_a_rating(make_cfg: Callable[..., DictConfig]) ->
 
 
 def test_a_failing_render_fails_that_trial_and_the_loop_goes_on(make_cfg: Callable[..., DictConfig]) -> None:
-    cfg = make_cfg("timeout=3", "batch=2", "generator._target_=tests.test_loop.FlakyGenerator")
+    cfg = make_cfg(TUTORIAL, "timeout=3", "batch=2", "generator._target_=tests.test_loop.FlakyGenerator")
     summary = hitl.run(cfg)
-    study = optuna.load_study(study_name="sunset-choice", storage=_storage(cfg))
+    study = optuna.load_study(study_name="tutorial-choice", storage=_storage(cfg))
     failed = [t for t in study.trials if t.state == TrialState.FAIL]
     assert failed and "render broke" in failed[0].user_attrs[ERROR_ATTR]
     assert summary.waiting == 2
 
 
 def test_a_generator_that_always_fails_stops_the_run(make_cfg: Callable[..., DictConfig]) -> None:
-    cfg = make_cfg("timeout=5", "generator._target_=tests.test_loop.BrokenGenerator")
+    cfg = make_cfg(TUTORIAL, "timeout=5", "generator._target_=tests.test_loop.BrokenGenerator")
     with pytest.raises(hitl.HitlError, match="renders failed in a row"):
         hitl.run(cfg)
 

@@ -16,6 +16,7 @@ import hitl
 from hitl._storage import build_storage
 from tests.conftest import Rater
 from tests.conftest import ROOT
+from tests.conftest import TUTORIAL
 
 
 pytestmark = pytest.mark.postgres
@@ -25,7 +26,7 @@ def test_storage_option_reads_the_url_from_the_environment(
     postgres_url: str, make_cfg: Callable[..., DictConfig], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HITL_POSTGRES_URL", postgres_url)
-    storage = build_storage(make_cfg("storage=postgres").storage)
+    storage = build_storage(make_cfg(TUTORIAL, "storage=postgres").storage)
     assert isinstance(storage, optuna.storages.RDBStorage) and storage.url == postgres_url
 
 
@@ -33,15 +34,15 @@ def test_loop_on_postgres_batch_resume_and_stop(
     postgres_url: str, make_cfg: Callable[..., DictConfig], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HITL_POSTGRES_URL", postgres_url)
-    cfg = make_cfg("storage=postgres", "timeout=3")
+    cfg = make_cfg(TUTORIAL, "storage=postgres", "timeout=3")
     assert hitl.run(cfg).waiting == 4
     storage = build_storage(cfg.storage)
-    first = [t.number for t in optuna.load_study(study_name="sunset-choice", storage=storage).trials]
-    with Rater(storage, "sunset-choice", value=lambda p: -1.0 if p["r"] > 200 else 1.0, delay=0.1) as rater:
-        summary = hitl.run(make_cfg("storage=postgres", "n_trials=10"))
+    first = [t.number for t in optuna.load_study(study_name="tutorial-choice", storage=storage).trials]
+    with Rater(storage, "tutorial-choice", value=lambda p: -1.0 if p["r"] > 200 else 1.0, delay=0.1) as rater:
+        summary = hitl.run(make_cfg(TUTORIAL, "storage=postgres", "n_trials=10"))
     assert summary.reason == "n_trials" and summary.rated == 10 and summary.waiting == 0
     assert rater.max_waiting <= 4
-    trials = optuna.load_study(study_name="sunset-choice", storage=storage).trials
+    trials = optuna.load_study(study_name="tutorial-choice", storage=storage).trials
     assert [t.number for t in trials][:4] == first and len(trials) == 10
     assert all(t.state == TrialState.COMPLETE for t in trials)
 

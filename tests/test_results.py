@@ -27,6 +27,7 @@ from hitl.results import write_plots
 from hitl.results import write_results
 from tests.conftest import Rater
 from tests.conftest import ROOT
+from tests.conftest import TUTORIAL
 
 
 RATINGS = [0.0, -1.0, 1.0, 0.0, 1.0, -1.0, 0.0]  # in rating order: two Good (-1), the clear best
@@ -35,13 +36,13 @@ RATINGS = [0.0, -1.0, 1.0, 0.0, 1.0, -1.0, 0.0]  # in rating order: two Good (-1
 @pytest.fixture
 def rated(make_cfg: Callable[..., DictConfig], tmp_path: Path) -> tuple[optuna.Study, FileSystemArtifactStore]:
     """The tutorial's study with 7 ratings made through the real loop."""
-    cfg = make_cfg("n_trials=7")
+    cfg = make_cfg(TUTORIAL, "n_trials=7")
     storage = build_storage(cfg.storage)
     ratings = itertools.cycle(RATINGS)
-    with Rater(storage, "sunset-choice", value=lambda p: next(ratings)):
+    with Rater(storage, "tutorial-choice", value=lambda p: next(ratings)):
         summary = hitl.run(cfg)
     assert summary.rated == 7
-    study = optuna.load_study(study_name="sunset-choice", storage=storage)
+    study = optuna.load_study(study_name="tutorial-choice", storage=storage)
     return study, FileSystemArtifactStore(base_path=tmp_path / "artifacts")
 
 
@@ -90,7 +91,7 @@ def test_ratings_read_as_the_choice_labels(rated: tuple) -> None:
 def test_write_plots_are_standalone_html_with_the_params(rated: tuple, tmp_path: Path) -> None:
     study, _ = rated
     paths = write_plots(study, tmp_path / "plots")
-    names = result_names("sunset-choice")
+    names = result_names("tutorial-choice")
     assert [p.name for p in paths] == [names["history"], names["parallel"]]
     for p in paths:
         html = p.read_text()
@@ -105,10 +106,10 @@ def test_command_writes_the_files_and_fails_in_one_line(rated: tuple, tmp_path: 
     out = tmp_path / "results"
     base = [sys.executable, "-m", "hitl.results", "--artifacts", str(tmp_path / "artifacts")]
     db = f"sqlite:///{tmp_path / 'hitl.db'}"
-    done = subprocess.run([*base, "--storage", db, "--study", "sunset-choice", "--out", str(out)],
+    done = subprocess.run([*base, "--storage", db, "--study", "tutorial-choice", "--out", str(out)],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    names = result_names("sunset-choice")
+    names = result_names("tutorial-choice")
     for name in names.values():
         assert (out / name).stat().st_size > 0
     assert done.stdout.split() == [str(out / names[k]) for k in ("contact_sheet", "history", "parallel")]
@@ -117,7 +118,7 @@ def test_command_writes_the_files_and_fails_in_one_line(rated: tuple, tmp_path: 
                              cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2
     assert len(missing.stderr.strip().splitlines()) == 1, missing.stderr
-    assert "'nope'" in missing.stderr and "sunset-choice" in missing.stderr
+    assert "'nope'" in missing.stderr and "tutorial-choice" in missing.stderr
 
 
 def test_unreachable_storage_is_one_masked_line(tmp_path: Path) -> None:

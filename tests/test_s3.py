@@ -18,6 +18,7 @@ from hitl._dashboard import EmbeddedDashboard
 from hitl._instantiate import build
 from hitl._storage import build_storage
 from tests.conftest import free_port
+from tests.conftest import TUTORIAL
 from tests.conftest import waiting_trials
 
 
@@ -45,13 +46,13 @@ def s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 def test_outputs_go_to_the_bucket_and_the_dashboard_serves_them(
     s3_endpoint: str, make_cfg: Callable[..., DictConfig]
 ) -> None:
-    cfg = make_cfg("artifacts=s3", "artifacts.bucket_name=hitl-test",
+    cfg = make_cfg(TUTORIAL, "artifacts=s3", "artifacts.bucket_name=hitl-test",
                    f"artifacts.endpoint_url={s3_endpoint}", "timeout=3")
     assert hitl.run(cfg).waiting == 4
     keys = [o["Key"] for o in boto3.client("s3", endpoint_url=s3_endpoint).list_objects_v2(Bucket="hitl-test")["Contents"]]
     assert len(keys) == 4
     storage = build_storage(cfg.storage)
-    study = optuna.load_study(study_name="sunset-choice", storage=storage)
+    study = optuna.load_study(study_name="tutorial-choice", storage=storage)
     (trial, *_) = waiting_trials(storage, study._study_id)
     (meta,) = [json.loads(v) for k, v in trial.system_attrs.items() if k.startswith("artifacts:")]
     assert meta["artifact_id"] in keys
@@ -69,7 +70,7 @@ def test_outputs_go_to_the_bucket_and_the_dashboard_serves_them(
 def test_a_missing_bucket_is_one_clear_error_before_anything_is_written(
     s3_endpoint: str, make_cfg: Callable[..., DictConfig], tmp_path
 ) -> None:
-    cfg = make_cfg("artifacts=s3", "artifacts.bucket_name=no-such-bucket", f"artifacts.endpoint_url={s3_endpoint}")
+    cfg = make_cfg(TUTORIAL, "artifacts=s3", "artifacts.bucket_name=no-such-bucket", f"artifacts.endpoint_url={s3_endpoint}")
     with pytest.raises(hitl.HitlError, match="artifacts.bucket_name=no-such-bucket: cannot use the bucket"):
         hitl.run(cfg)
     assert not (tmp_path / "hitl.db").exists()

@@ -22,6 +22,7 @@ from hitl._loop import READY_ATTR
 from tests.conftest import free_port
 from tests.conftest import need
 from tests.conftest import ROOT
+from tests.conftest import TUTORIAL
 from tests.conftest import waiting_trials
 
 
@@ -90,7 +91,7 @@ def _tell(port: int, trial_id: int, value: float) -> bool:
 @pytest.mark.postgres
 def test_four_workers_eight_raters_one_queue(postgres_url: str, tmp_path: Path) -> None:
     env = {**os.environ, "HITL_POSTGRES_URL": postgres_url}
-    common = ["storage=postgres", "study_name=shared", "batch=4", f"artifacts.base_path={tmp_path / 'a'}",
+    common = [TUTORIAL, "storage=postgres", "study_name=shared", "batch=4", f"artifacts.base_path={tmp_path / 'a'}",
               "results=false", "poll_interval=0.1"]
     port = free_port()
     procs = [_Worker(tmp_path, env, *common, f"dashboard.port={port}")]
@@ -159,7 +160,7 @@ def test_four_workers_eight_raters_one_queue(postgres_url: str, tmp_path: Path) 
 
 
 def test_kill_9_at_random_points_loses_nothing(tmp_path: Path) -> None:
-    overrides = ["dashboard.enabled=false", "results=false", "batch=3", "lease=1", "poll_interval=0.05",
+    overrides = [TUTORIAL, "dashboard.enabled=false", "results=false", "batch=3", "lease=1", "poll_interval=0.05",
                  "generator._target_=tests.slow.SlowColor", "+generator.seconds=0.15",
                  "artifacts._target_=tests.slow.SlowStore", "+artifacts.seconds=0.1"]
     db = tmp_path / "hitl.db"
@@ -173,7 +174,7 @@ def test_kill_9_at_random_points_loses_nothing(tmp_path: Path) -> None:
         worker.kill()
         storage = optuna.storages.RDBStorage(f"sqlite:///{db}")
         try:
-            study = optuna.load_study(study_name="sunset-choice", storage=storage)
+            study = optuna.load_study(study_name="tutorial-choice", storage=storage)
         except KeyError:
             storage.engine.dispose()
             continue
@@ -190,7 +191,7 @@ def test_kill_9_at_random_points_loses_nothing(tmp_path: Path) -> None:
     final = subprocess.run(RUN + overrides + ["timeout=3"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert final.returncode == 0, final.stdout + final.stderr
     storage = optuna.storages.RDBStorage(f"sqlite:///{db}")
-    study = optuna.load_study(study_name="sunset-choice", storage=storage)
+    study = optuna.load_study(study_name="tutorial-choice", storage=storage)
     complete = {t._trial_id: t.values[0] for t in study.trials if t.state == TrialState.COMPLETE}
     assert complete == rated  # every rating is still there
     running = study.get_trials(states=(TrialState.RUNNING,))
@@ -203,7 +204,7 @@ def test_kill_9_at_random_points_loses_nothing(tmp_path: Path) -> None:
 
 
 def test_sigterm_at_random_points_leaves_a_consistent_study(tmp_path: Path) -> None:
-    overrides = ["dashboard.enabled=false", "results=false", "batch=2",
+    overrides = [TUTORIAL, "dashboard.enabled=false", "results=false", "batch=2",
                  "generator._target_=tests.slow.SlowColor", "+generator.seconds=0.3"]
     rng = random.Random(3)
     for _ in range(5):
@@ -214,7 +215,7 @@ def test_sigterm_at_random_points_leaves_a_consistent_study(tmp_path: Path) -> N
         assert worker.proc.returncode == 0, out
         storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'hitl.db'}")
         try:
-            study = optuna.load_study(study_name="sunset-choice", storage=storage)
+            study = optuna.load_study(study_name="tutorial-choice", storage=storage)
             running = study.get_trials(states=(TrialState.RUNNING,))
             assert all(READY_ATTR in t.system_attrs for t in running), "a half-made trial after SIGTERM"
         except KeyError:
@@ -240,7 +241,7 @@ def test_postgres_restart_under_a_running_loop(postgres_url: str, tmp_path: Path
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if storage.get_n_trials(storage.get_study_id_from_name("sunset-choice"), state=TrialState.COMPLETE) >= 5:
+                if storage.get_n_trials(storage.get_study_id_from_name("sunset-slider"), state=TrialState.COMPLETE) >= 5:
                     break
             except KeyError:
                 pass
@@ -257,7 +258,7 @@ def test_postgres_restart_under_a_running_loop(postgres_url: str, tmp_path: Path
     assert "storage unreachable" in out and "retrying in" in out
     assert "n_trials reached: 40 rating(s)" in out
     storage = optuna.storages.RDBStorage(postgres_url)
-    study = optuna.load_study(study_name="sunset-choice", storage=storage)
+    study = optuna.load_study(study_name="sunset-slider", storage=storage)
     assert len([t for t in study.trials if t.state == TrialState.COMPLETE]) == 40
     assert all(READY_ATTR in t.system_attrs for t in study.trials if t.state == TrialState.RUNNING)
     storage.engine.dispose()
