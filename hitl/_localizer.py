@@ -25,8 +25,6 @@ are cached per trial, so an ask costs about the same at 10 or 1000 trials.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from collections.abc import Collection
 from collections.abc import Container
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -39,21 +37,21 @@ import numpy as np
 from numpy.typing import NDArray
 import optuna
 from optuna.distributions import BaseDistribution
-from optuna.distributions import FloatDistribution
-from optuna.distributions import IntDistribution
 from optuna.samplers import BaseSampler
 from optuna.samplers import RandomSampler
-from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
 
 from hitl._localizer_history import History
 from hitl._localizer_history import Key
 from hitl._localizer_history import SpaceScan
+from hitl._localizer_space import Geometry
+from hitl._localizer_space import Levels
+from hitl._localizer_space import recorded_space
+from hitl._localizer_space import registered_widget
 
 
 __all__ = ["LocalizationSampler", "OutputModel"]
 
-_WIDGETS_ATTR = "dashboard:form_widgets:v2"  # where optuna-dashboard stores the rating forms
 _SELF_TOLERANCE = 0.01  # a candidate the output model moves further (normalized) is not shown as itself
 _SPAN_STEPS = 6  # grid points over the span
 _SHARE_STEPS = 3  # grid points over the best level's share of a step
@@ -174,7 +172,7 @@ class LocalizationSampler(BaseSampler):
         scan = self._scans.setdefault(_study_key(study), SpaceScan())
         space = dict(scan.update(self._trials(study, trial)))
         if not space:
-            space = _recorded_space(self.output)
+            space = recorded_space(self.output)
         return dict(sorted(space.items()))
 
     def sample_relative(
@@ -182,11 +180,11 @@ class LocalizationSampler(BaseSampler):
     ) -> dict[str, Any]:
         if not search_space:
             return {}
-        geometry = _Geometry(search_space, self.isotropic)
+        geometry = Geometry(search_space, self.isotropic)
         state = self._state_for(geometry, _study_key(study))
         history = state.history
         history.update(self._trials(study, trial), trial.number)
-        levels = _Levels.of(study, self._widget(study), history.values)
+        levels = Levels.of(study, self._widget(study), history.values)
         self._update_likelihood(state, levels)
         joint = np.exp(state.log_lik - state.log_lik.max())  # (grid, candidates)
         joint /= joint.sum()
@@ -316,7 +314,7 @@ class LocalizationSampler(BaseSampler):
 
     # -- candidates and trials --------------------------------------------------------------
 
-    def _state_for(self, geometry: _Geometry, study_key: tuple[Any, ...]) -> _State:
+    def _state_for(self, geometry: Geometry, study_key: tuple[Any, ...]) -> _State:
         signature = (study_key, geometry.signature)
         if self._state is not None and self._state.signature == signature:
             return self._state
@@ -344,10 +342,10 @@ class LocalizationSampler(BaseSampler):
         """The rating widget registered with the study, read once (reading it reads every note)."""
         key = _study_key(study)
         if key not in self._widgets:
-            self._widgets[key] = _registered_widget(study)
+            self._widgets[key] = registered_widget(study)
         return self._widgets[key]
 
-    def _candidates(self, geometry: _Geometry) -> tuple[NDArray[np.float64], list[Key]]:
+    def _candidates(self, geometry: Geometry) -> tuple[NDArray[np.float64], list[Key]]:
         """Points spread uniformly over the part of the box the output model shows as itself."""
         wanted, found = self.n_candidates, []
         for _ in range(64):
@@ -362,14 +360,14 @@ class LocalizationSampler(BaseSampler):
             x = self._shown(geometry, geometry.sample(self._rng, wanted))
         return x, self._keys(geometry, x)
 
-    def _shown(self, geometry: _Geometry, x: NDArray[np.float64]) -> NDArray[np.float64]:
+    def _shown(self, geometry: Geometry, x: NDArray[np.float64]) -> NDArray[np.float64]:
         """Internal coordinates of the outputs actually shown for internal coordinates ``x``."""
         values = geometry.to_values(x)
         if hasattr(self.output, "shown_points"):
             values = np.asarray(self.output.shown_points(geometry.names, values), dtype=float)
         return geometry.from_values(geometry.round(values))
 
-    def _keys(self, geometry: _Geometry, x: NDArray[np.float64]) -> list[Key]:
+    def _keys(self, geometry: Geometry, x: NDArray[np.float64]) -> list[Key]:
         """One hashable key per point; equal keys are identical outputs."""
         values = geometry.round(geometry.to_values(x))
         if hasattr(self.output, "output_keys"):
@@ -377,12 +375,12 @@ class LocalizationSampler(BaseSampler):
             return [tuple(int(v) for v in row) for row in keys]
         return [tuple(float(v) for v in row) for row in values]
 
-    def _locate(self, geometry: _Geometry, raw: NDArray[np.float64]) -> tuple[NDArray[np.float64], list[Key]]:
+    def _locate(self, geometry: Geometry, raw: NDArray[np.float64]) -> tuple[NDArray[np.float64], list[Key]]:
         """Trials' parameter rows -> the points shown (normalized) and their output keys."""
         x = geometry.from_values(raw)
         return geometry.normalize(self._shown(geometry, x)), self._keys(geometry, x)
 
-    def _update_likelihood(self, state: _State, levels: _Levels) -> None:
+    def _update_likelihood(self, state: _State, levels: Levels) -> None:
         """Add the log-likelihood of ratings not yet counted; start over if the scale changed."""
         history = state.history
         numbers = history.take_new_ratings()
@@ -406,135 +404,6 @@ class _State:
     log_lik: NDArray[np.float64]  # (grid, candidates)
     history: History
     levels: tuple[Any, ...] = ()
-
-
-class _Geometry:
-    """The numeric search space: transforms (log), bounds, normalization, rounding."""
-
-    def __init__(self, space: Mapping[str, BaseDistribution], isotropic: bool) -> None:
-        self.names = list(space)
-        self.dists = [space[n] for n in self.names]
-        self.log = np.array([bool(getattr(d, "log", False)) for d in self.dists])
-        low = np.array([float(d.low) for d in self.dists])
-        high = np.array([float(d.high) for d in self.dists])
-        self.low = np.where(self.log, np.log(np.maximum(low, 1e-300)), low)
-        self.high = np.where(self.log, np.log(np.maximum(high, 1e-300)), high)
-        span = np.maximum(self.high - self.low, 1e-12)
-        self.scale = np.full_like(span, span.max()) if isotropic else span
-        self.signature = tuple((n, repr(d)) for n, d in zip(self.names, self.dists)) + (isotropic,)
-
-    def sample(self, rng: np.random.Generator, n: int) -> NDArray[np.float64]:
-        return self.low + rng.random((n, len(self.names))) * (self.high - self.low)
-
-    def normalize(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
-        return (x - self.low) / self.scale
-
-    def to_values(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.where(self.log, np.exp(x), x)
-
-    def from_values(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.where(self.log, np.log(np.maximum(values, 1e-300)), values)
-
-    def round(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Values as the distributions store them: within bounds, integers on their step."""
-        out = np.array(values, dtype=float, copy=True)
-        for j, d in enumerate(self.dists):
-            column = np.clip(out[:, j], d.low, d.high)
-            step = getattr(d, "step", None)
-            if step is not None and not getattr(d, "log", False):
-                column = d.low + np.round((column - d.low) / step) * step
-                column = np.clip(column, d.low, d.high)
-            out[:, j] = column
-        return out
-
-    def to_params(self, x: NDArray[np.float64]) -> dict[str, Any]:
-        values = self.round(self.to_values(x[None, :]))[0]
-        params: dict[str, Any] = {}
-        for name, d, v in zip(self.names, self.dists, values):
-            params[name] = int(round(v)) if isinstance(d, IntDistribution) else float(v)
-        return params
-
-
-@dataclass(frozen=True)
-class _Levels:
-    """Rating values -> ordinal levels, 0 the best, from the registered widget when there is one."""
-
-    count: int
-    best: float
-    step: float
-    values: tuple[float, ...] = ()
-
-    @property
-    def signature(self) -> tuple[Any, ...]:
-        return (self.count, self.best, self.step, self.values)
-
-    def level(self, value: float) -> int:
-        if self.values:
-            return int(np.argmin([abs(value - v) for v in self.values]))
-        if self.step <= 0:
-            return 0
-        return int(min(self.count - 1, max(0, round(abs(value - self.best) / self.step))))
-
-    @classmethod
-    def of(cls, study: optuna.Study, widget: Mapping[str, Any] | None, observed: Collection[float]) -> _Levels:
-        maximize = study.direction == StudyDirection.MAXIMIZE
-        if widget is not None and widget.get("type") == "choice" and widget.get("values"):
-            ranked = tuple(sorted((float(v) for v in widget["values"]), reverse=maximize))
-            return cls(count=len(ranked), best=ranked[0], step=0.0, values=ranked)
-        if widget is not None and widget.get("type") == "slider":
-            low, high = float(widget["min"]), float(widget["max"])
-            step = float(widget.get("step") or (high - low) / 9.0)
-            return cls(count=int(round((high - low) / step)) + 1, best=high if maximize else low, step=step)
-        # A free-form scale: up to ten levels over the range seen so far.
-        if not observed:
-            return cls(count=2, best=0.0, step=0.0)
-        distinct = sorted(set(float(v) for v in observed), reverse=maximize)
-        if len(distinct) <= 10:
-            return cls(count=max(2, len(distinct)), best=distinct[0], step=0.0, values=tuple(distinct))
-        span = abs(distinct[-1] - distinct[0])
-        return cls(count=10, best=distinct[0], step=span / 9.0)
-
-
-def _registered_widget(study: optuna.Study) -> dict[str, Any] | None:
-    try:
-        attrs = study._storage.get_study_system_attrs(study._study_id)
-    except Exception:  # noqa: BLE001 - a storage without system attrs: fall back to the values
-        return None
-    forms = attrs.get(_WIDGETS_ATTR)
-    if not isinstance(forms, Mapping) or forms.get("output_type") != "objective":
-        return None
-    widgets = forms.get("widgets") or []
-    return widgets[0] if widgets and isinstance(widgets[0], Mapping) else None
-
-
-class _Recorder:
-    """Stands in for a trial to learn a generator's search space before any trial has params."""
-
-    def __init__(self) -> None:
-        self.space: dict[str, BaseDistribution] = {}
-
-    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False) -> float:
-        self.space[name] = FloatDistribution(low, high, step=step, log=log)
-        return low
-
-    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> int:
-        self.space[name] = IntDistribution(low, high, step=step, log=log)
-        return low
-
-    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
-        return choices[0]
-
-
-def _recorded_space(output: Any) -> dict[str, BaseDistribution]:
-    suggest: Callable[[Any], Any] | None = getattr(output, "suggest", None)
-    if suggest is None:
-        return {}
-    recorder = _Recorder()
-    try:
-        suggest(recorder)
-    except Exception:  # noqa: BLE001 - an unusual generator: learn the space from the first trial
-        return {}
-    return {n: d for n, d in recorder.space.items() if not d.single()}
 
 
 def _study_key(study: optuna.Study) -> tuple[Any, ...]:
