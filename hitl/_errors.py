@@ -9,7 +9,7 @@ from optuna.exceptions import StorageInternalError
 import sqlalchemy.exc
 
 
-__all__ = ["HitlError", "TRANSIENT_ERRORS", "mask_url", "mask_secrets"]
+__all__ = ["HitlError", "TRANSIENT_ERRORS", "mask_secrets", "mask_url", "one_line"]
 
 # What a database or dashboard that is restarting raises: worth a retry, not a crash.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -41,3 +41,9 @@ def mask_url(url: object) -> str:
 def mask_secrets(text: str) -> str:
     """Replace every ``user:password@`` in ``text`` by ``user:***@``."""
     return _URL_PASSWORD.sub(r"\g<head>***\g<tail>", text)
+
+
+def one_line(exc: BaseException) -> str:
+    """``exc`` as one line for a message: its type and the first line of its text, secrets masked."""
+    text = str(exc).strip().splitlines()
+    return mask_secrets(f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__)

@@ -29,6 +29,7 @@ from collections.abc import Container
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+import logging
 from typing import Any
 from typing import Protocol
 from typing import runtime_checkable
@@ -52,6 +53,8 @@ from hitl._localizer_space import registered_widget
 
 __all__ = ["LocalizationSampler", "OutputModel"]
 
+_log = logging.getLogger("hitl")
+_MANY_RATINGS = 1000  # taking in this many at once is worth a log line
 _SELF_TOLERANCE = 0.01  # a candidate the output model moves further (normalized) is not shown as itself
 _SPAN_STEPS = 6  # grid points over the span
 _SHARE_STEPS = 3  # grid points over the best level's share of a step
@@ -388,6 +391,8 @@ class LocalizationSampler(BaseSampler):
             state.log_lik[:] = 0.0
             state.levels = levels.signature
             numbers = list(history.rated)
+        if len(numbers) >= _MANY_RATINGS:  # a resumed study: a few ms per rating, once
+            _log.info("LocalizationSampler: taking in %d earlier ratings (once per run)", len(numbers))
         for number in numbers:
             z = history.points[number][0]
             d = np.sqrt(np.maximum(_squared_distances(z[None, :], state.z)[0], 0.0))
