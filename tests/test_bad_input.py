@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+import re
+import socket
 
 from omegaconf import DictConfig
 import pytest
@@ -100,3 +102,17 @@ def test_reused_study_name_with_another_widget_set_is_refused(make_cfg: Callable
         hitl.run(make_cfg("timeout=0.2", "study_name=exp", "widget=choice", "widget.objectives.0.widget.values=[-2,0,2]"))
     # a changed description is not another experiment
     hitl.run(make_cfg("timeout=0.2", "study_name=exp", "widget=choice", "widget.objectives.0.widget.description=Rate it"))
+
+
+def test_a_taken_dashboard_port_moves_to_the_next_free_one(
+    make_cfg: Callable[..., DictConfig], caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with caplog.at_level("INFO", logger="hitl"):
+            hitl.run(make_cfg("dashboard.enabled=true", f"dashboard.port={port}", "timeout=0.5"))
+    moved = re.search(rf"dashboard.port={port} is taken; serving on port (\d+) instead", caplog.text)
+    assert moved is not None, caplog.text
+    assert f"rate the trials at http://127.0.0.1:{moved.group(1)}/dashboard/studies/" in caplog.text
