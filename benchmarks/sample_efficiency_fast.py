@@ -7,7 +7,7 @@ generator really renders every trial (an 8x8 PNG instead of 320x240: same colour
 
 Protocol, per run (one hidden target colour, one seed):
 
-* 4 trials await rating at once: 4 are asked first; then the oldest waiting trial is rated
+* 4 trials (``--batch``) await rating at once: 4 are asked first; then the oldest waiting trial is rated
   (told) and one new trial is asked, so the sampler always asks with 3 others still running.
 * The simulated rater opens the rendered PNG, takes its integer sRGB colour, converts it to
   CIELAB (D65) and computes CIEDE2000 to the hidden target, adds Gaussian noise (sd 3) and
@@ -129,7 +129,7 @@ def build(config: Config, seed: int) -> tuple[Any, Any, Any]:
     return sampler, generator, widgets
 
 
-def run_once(config: Config, target: Sequence[int], seed: int) -> Run:
+def run_once(config: Config, target: Sequence[int], seed: int, batch: int = BATCH) -> Run:
     """One run of the protocol; see the module docstring."""
     sampler, generator, widgets = build(config, seed)
     study = optuna.create_study(directions=widgets.directions, sampler=sampler)
@@ -157,7 +157,7 @@ def run_once(config: Config, target: Sequence[int], seed: int) -> Run:
             shown.add(rgb)
             waiting.append((trial, rgb))
 
-        for _ in range(BATCH):
+        for _ in range(batch):
             ask()
         for rated in range(1, CAP + 1):
             trial, rgb = waiting.popleft()
@@ -170,15 +170,16 @@ def run_once(config: Config, target: Sequence[int], seed: int) -> Run:
     return Run(CAP, False, duplicates, asks)
 
 
-def _task(args: tuple[Config, tuple[int, int, int], int]) -> Run:
+def _task(args: tuple[Config, tuple[int, int, int], int, int]) -> Run:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     return run_once(*args)
 
 
-def evaluate(config: Config, seeds: int, targets: Sequence[Sequence[int]] = SUNSET_TARGETS, jobs: int = 1) -> list[Run]:
+def evaluate(config: Config, seeds: int, targets: Sequence[Sequence[int]] = SUNSET_TARGETS, jobs: int = 1,
+             batch: int = BATCH) -> list[Run]:
     """All runs of ``config``: every target x seeds ``0..seeds-1``."""
-    tasks = [(config, tuple(t), s) for t in targets for s in range(seeds)]
+    tasks = [(config, tuple(t), s, batch) for t in targets for s in range(seeds)]
     if jobs <= 1:
         return [_task(t) for t in tasks]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -204,19 +205,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=20, help="seeds per target (default 20)")
     parser.add_argument("--configs", default=",".join(DEFAULT_CONFIGS), help=f"comma-separated, of {sorted(CONFIGS)}")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument("--batch", type=int, default=BATCH, help=f"trials awaiting rating at once (default {BATCH})")
     args = parser.parse_args(argv)
     labels = [c.strip() for c in args.configs.split(",") if c.strip()]
     unknown = [c for c in labels if c not in CONFIGS]
     if unknown:
         parser.error(f"unknown configs {unknown}; pick from {sorted(CONFIGS)}")
     n = len(SUNSET_TARGETS) * args.seeds
-    print(f"{len(SUNSET_TARGETS)} targets x {args.seeds} seeds = {n} runs per configuration, cap {CAP} ratings")
+    print(f"{len(SUNSET_TARGETS)} targets x {args.seeds} seeds = {n} runs per configuration, cap {CAP} ratings, "
+          f"{args.batch} awaiting rating at once")
     header = f"{'configuration':<18} {'options (sampler/generator/widget)':<36} {'median':>6} {'p80':>6} {'success':>8} {'dupes':>6} {'ask ms med/max':>15}"
     print(header)
     print("-" * len(header))
     for label in labels:
         config = CONFIGS[label]
-        s = summarize(evaluate(config, args.seeds, jobs=args.jobs))
+        s = summarize(evaluate(config, args.seeds, jobs=args.jobs, batch=args.batch))
         options = f"{config.sampler}/{config.generator}/{config.widget}"
         print(
             f"{label:<18} {options:<36} {s['median']:>6.1f} {s['p80']:>6.1f} {s['success']:>7.0%} "
