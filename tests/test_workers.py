@@ -166,7 +166,9 @@ def test_kill_9_at_random_points_loses_nothing(tmp_path: Path) -> None:
     db = tmp_path / "hitl.db"
     rng = random.Random(7)
     rated: dict[int, float] = {}
-    half_made = {"before upload": 0, "after upload": 0}
+    # where the kills landed: a trial without params (mid-ask), one with params but without its
+    # output stored (mid-render, -upload or -note), an uploaded file no trial records (mid-note)
+    landed = {"mid-ask": 0, "mid-render/upload/note": 0, "file uploaded, note not stored": 0}
     for cycle in range(30):
         worker = _Worker(tmp_path, dict(os.environ), *overrides)
         worker.started()
@@ -180,8 +182,11 @@ def test_kill_9_at_random_points_loses_nothing(tmp_path: Path) -> None:
             continue
         for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             if READY_ATTR not in t.system_attrs:
-                uploaded = any(k.startswith("artifacts:") for k in t.system_attrs)
-                half_made["after upload" if uploaded else "before upload"] += 1
+                landed["mid-render/upload/note" if t.params else "mid-ask"] += 1
+        recorded = {json.loads(v)["artifact_id"] for t in study.get_trials(deepcopy=False)
+                    for k, v in t.system_attrs.items() if k.startswith("artifacts:")}
+        files = {f.name for f in (tmp_path / "artifacts").glob("*")} if (tmp_path / "artifacts").is_dir() else set()
+        landed["file uploaded, note not stored"] = len(files - recorded)
         ready = waiting_trials(storage, study._study_id)
         if ready and cycle % 2 == 0:  # a person rates now and then between crashes
             trial = ready[0]
@@ -199,8 +204,8 @@ def test_kill_9_at_random_points_loses_nothing(tmp_path: Path) -> None:
     for t in running:  # each with its output and note
         (meta,) = [json.loads(v) for k, v in t.system_attrs.items() if k.startswith("artifacts:")]
         assert (tmp_path / "artifacts" / meta["artifact_id"]).stat().st_size > 0
-    assert sum(half_made.values()) >= 5, half_made  # the kills did land mid-trial
-    print(f"\nhalf-made trials found after kills: {half_made}; ratings kept: {len(rated)}")
+    assert landed["mid-ask"] + landed["mid-render/upload/note"] >= 5, landed  # the kills did land mid-trial
+    print(f"\nwhere the kills landed: {landed}; ratings kept: {len(rated)}")
 
 
 def test_sigterm_at_random_points_leaves_a_consistent_study(tmp_path: Path) -> None:
