@@ -158,3 +158,38 @@ class FlakyGenerator(hitl.generators.ColorGenerator):
 class BrokenGenerator(hitl.generators.ColorGenerator):
     def render(self, params, directory):  # type: ignore[no-untyped-def]
         raise RuntimeError("always broken")
+
+
+class SlowSampler(optuna.samplers.RandomSampler):
+    """A sampler whose every suggestion takes ``seconds`` (a GP's slow ask)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seed=0)
+        self.seconds = seconds
+
+    def sample_independent(self, study, trial, param_name, param_distribution):  # type: ignore[no-untyped-def]
+        time.sleep(self.seconds)
+        return super().sample_independent(study, trial, param_name, param_distribution)
+
+
+def test_a_slow_ask_does_not_hold_up_another_worker(make_cfg: Callable[..., DictConfig]) -> None:
+    """The sampler runs outside the study lock: while one worker's ask takes seconds, another fills the queue."""
+    cfg = make_cfg(TUTORIAL, "batch=4")
+    loops = []
+    for sampler in (SlowSampler(seconds=1.0), optuna.samplers.RandomSampler(seed=1)):
+        storage = build_storage(cfg.storage)
+        study, _ = open_study(storage=storage, study_name=cfg.study_name, sampler=sampler,
+                              widgets=build(cfg.widget, "widget"))
+        loops.append(hitl.Loop(study=study, generator=build(cfg.generator, "generator"),
+                               artifact_store=build(cfg.artifacts, "artifacts"), batch=4))
+    slow = threading.Thread(target=loops[0].make_trial)
+    slow.start()
+    time.sleep(0.3)  # the slow worker holds its trial and is sampling (3 params x 1 s)
+    started = time.monotonic()
+    made = [loops[1].make_trial() for _ in range(3)]
+    fast_took = time.monotonic() - started
+    assert slow.is_alive()  # still sampling while the other worker made its 3 trials
+    slow.join()
+    assert all(t is not None for t in made) and fast_took < 2.0, fast_took
+    study = optuna.load_study(study_name=cfg.study_name, storage=build_storage(cfg.storage))
+    assert len(waiting_trials(study._storage, study._study_id)) == 4
