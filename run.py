@@ -1,5 +1,8 @@
 """Run hitl: python run.py [group=option ...] [key=value ...]; python run.py --help lists them."""
 
+from pathlib import Path
+import sys
+
 import hydra
 from omegaconf import DictConfig
 
@@ -15,4 +18,5 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    hitl.check_overrides(sys.argv[1:], config_dir=Path(__file__).parent / "conf")  # a typo: one line, exit 2
     main()

@@ -3,6 +3,7 @@
 from hitl._app import main
 from hitl._app import run
 from hitl._app import Summary
+from hitl._cli import check_overrides
 from hitl._errors import HitlError
 from hitl._loop import Loop
 from hitl._loop import Progress
@@ -18,6 +19,7 @@ __all__ = [
     "Progress",
     "Summary",
     "WidgetSet",
+    "check_overrides",
     "main",
     "register_configs",
     "run",

@@ -97,7 +97,8 @@ def _run(cfg: DictConfig, stop: threading.Event) -> Summary:
 
 def _serve(cfg: DictConfig, stop: threading.Event, *, storage: Any, study_name: str, sampler: Any,
            widgets: WidgetSet, generator: Any, artifact_store: Any, rater: Any) -> Summary:
-    study, existed = open_study(storage=storage, study_name=study_name, sampler=sampler, widgets=widgets)
+    study, existed = open_study(storage=storage, study_name=study_name, sampler=sampler, widgets=widgets,
+                                generator=generator)
     where = describe_storage(storage)
     _log.info("%s study '%s' in %s", "resuming" if existed else "created", study.study_name, where)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 import contextlib
 import dataclasses
+import json
 import logging
 from pathlib import Path
 import tempfile
@@ -38,6 +39,7 @@ __all__ = ["Loop", "Progress", "READY_ATTR", "ERROR_ATTR"]
 
 _log = logging.getLogger("hitl")
 
+ARTIFACT_ATTR_PREFIX = "artifacts:"  # trial system attrs optuna.artifacts.upload_artifact writes
 READY_ATTR = "hitl:ready"  # trial system attr, written last: output and note are stored
 ERROR_ATTR = "hitl:error"  # trial user attr: why hitl failed the trial
 
@@ -176,7 +178,28 @@ class Loop:
         adopted = len(self._ready)
         if adopted:
             _log.info("adopted %d trial(s) still awaiting rating", adopted)
+            self._check_outputs_reachable()
         return repaired
+
+    def _check_outputs_reachable(self) -> None:
+        """Warn if adopted trials' outputs are not in this artifact store (a rerun from another folder)."""
+        lost = []
+        for trial_id in sorted(self._ready):
+            t = self._storage.get_trial(trial_id)
+            for key, value in t.system_attrs.items():
+                if not key.startswith(ARTIFACT_ATTR_PREFIX):
+                    continue
+                try:
+                    self.artifact_store.open_reader(json.loads(value)["artifact_id"]).close()
+                except Exception:  # noqa: BLE001 - missing, unreadable: either way nobody sees it here
+                    lost.append(t.number)
+        if lost:
+            where = getattr(self.artifact_store, "base_path", type(self.artifact_store).__name__)
+            _log.warning(
+                "%d waiting trial(s) (%s) have outputs that the artifact store here (%s) lacks: a dashboard "
+                "on it shows no picture for them; run from the folder that made them, or set artifacts.base_path",
+                len(lost), ", ".join(map(str, lost)), where,
+            )
 
     def _repair_abandoned(self) -> list[int]:
         repaired = []

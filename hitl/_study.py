@@ -9,9 +9,11 @@ from optuna.storages import BaseStorage
 
 from hitl._errors import HitlError
 from hitl._widgets import WidgetSet
+from hitl.generators import Generator
 
 
 WIDGET_SET_ATTR = "hitl:widget_set"
+SPACE_ATTR = "hitl:space"  # the generator's parameters and their kinds
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.,:=+@#\[\]-]{0,299}$")
 
 
@@ -25,12 +27,18 @@ def check_study_name(name: str) -> None:
 
 
 def open_study(
-    *, storage: BaseStorage, study_name: str, sampler: optuna.samplers.BaseSampler, widgets: WidgetSet
+    *,
+    storage: BaseStorage,
+    study_name: str,
+    sampler: optuna.samplers.BaseSampler,
+    widgets: WidgetSet,
+    generator: Generator | None = None,
 ) -> tuple[optuna.Study, bool]:
     """Return the study and whether it already existed.
 
-    A study made by hitl carries its widget set's signature; reopening it with another
-    set (or another direction) would mix two experiments, so it is refused.
+    A study made by hitl carries its widget set's signature and its generator's parameters;
+    reopening it with another set (or another direction), or with a generator of other
+    parameters, would mix two experiments, so it is refused.
     """
     try:
         study = optuna.load_study(study_name=study_name, storage=storage, sampler=sampler)
@@ -40,9 +48,29 @@ def open_study(
         )
         widgets.register(study)
         storage.set_study_system_attr(study._study_id, WIDGET_SET_ATTR, widgets.signature())
+        if generator is not None:
+            storage.set_study_system_attr(study._study_id, SPACE_ATTR, generator.space_kinds())
         return study, False
     _check_compatible(study, widgets)
+    if generator is not None:
+        _check_space(study, generator)
     return study, True
+
+
+def _check_space(study: optuna.Study, generator: Generator) -> None:
+    stored = study._storage.get_study_system_attrs(study._study_id).get(SPACE_ATTR)
+    kinds = generator.space_kinds()
+    if stored is None:
+        study._storage.set_study_system_attr(study._study_id, SPACE_ATTR, kinds)
+    elif stored != kinds:
+        raise HitlError(
+            f"study_name={study.study_name!r} holds trials of other parameters ({_kinds(stored)}) than this "
+            f"generator's ({_kinds(kinds)}): pick another study_name= or the generator= option the study was made with"
+        )
+
+
+def _kinds(kinds: dict[str, str]) -> str:
+    return ", ".join(f"{name} {kind}" for name, kind in kinds.items())
 
 
 def _check_compatible(study: optuna.Study, widgets: WidgetSet) -> None:

@@ -20,6 +20,6 @@ def gp(**kwargs: Any) -> optuna.samplers.GPSampler:
     if missing:
         raise HitlError(
             f"sampler=gp needs {' and '.join(missing)}, not installed here: "
-            "pip install 'hitl-optuna[gp]' (or pick sampler=tpe)"
+            "pip install -e '.[gp]' in the hitl folder, or pip install torch scipy (or pick sampler=localizer)"
         )
     return optuna.samplers.GPSampler(**kwargs)

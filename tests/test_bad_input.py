@@ -116,3 +116,13 @@ def test_a_taken_dashboard_port_moves_to_the_next_free_one(
     moved = re.search(rf"dashboard.port={port} is taken; serving on port (\d+) instead", caplog.text)
     assert moved is not None, caplog.text
     assert f"rate the trials at http://127.0.0.1:{moved.group(1)}/dashboard/studies/" in caplog.text
+
+
+def test_reused_study_name_with_another_generator_is_refused(make_cfg: Callable[..., DictConfig]) -> None:
+    hitl.run(make_cfg("timeout=0.2", "study_name=exp"))  # the perceptual colours: L, a, b floats
+    with pytest.raises(hitl.HitlError) as info:
+        hitl.run(make_cfg("timeout=0.2", "study_name=exp", "generator=color"))
+    message = str(info.value)
+    assert "study_name='exp' holds trials of other parameters (L float, a float, b float)" in message
+    assert "(b int, g int, r int)" in message and "generator=" in message
+    hitl.run(make_cfg("timeout=0.2", "study_name=exp", "generator.space.L.low=40"))  # other ranges are fine

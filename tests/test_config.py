@@ -49,7 +49,7 @@ def test_every_option_composes_and_instantiates(group: str, option: str, tmp_pat
     if group == "artifacts" and option == "s3":
         pytest.skip("instantiated against a real S3-compatible server in test_s3.py")
     if group == "sampler" and option == "gp" and not HAS_GP_EXTRA:
-        with pytest.raises(hitl.HitlError, match=r"pip install 'hitl-optuna\[gp\]'"):
+        with pytest.raises(hitl.HitlError, match=r"pip install -e '\.\[gp\]'"):
             build(node, group)
         return
     if group == "evaluator":

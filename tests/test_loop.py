@@ -193,3 +193,16 @@ def test_a_slow_ask_does_not_hold_up_another_worker(make_cfg: Callable[..., Dict
     assert all(t is not None for t in made) and fast_took < 2.0, fast_took
     study = optuna.load_study(study_name=cfg.study_name, storage=build_storage(cfg.storage))
     assert len(waiting_trials(study._storage, study._study_id)) == 4
+
+
+def test_a_rerun_elsewhere_warns_that_the_waiting_outputs_are_missing(
+    make_cfg: Callable[..., DictConfig], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    hitl.run(make_cfg(TUTORIAL, "timeout=3"))
+    with caplog.at_level("WARNING", logger="hitl"):
+        hitl.run(make_cfg(TUTORIAL, "timeout=0.2", f"artifacts.base_path={tmp_path / 'elsewhere'}"))
+    assert "4 waiting trial(s) (0, 1, 2, 3) have outputs that the artifact store here" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="hitl"):
+        hitl.run(make_cfg(TUTORIAL, "timeout=0.2"))  # from where they were made: nothing to say
+    assert "have outputs that" not in caplog.text

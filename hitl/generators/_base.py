@@ -51,6 +51,14 @@ class Generator(abc.ABC):
                 )
         return params
 
+    def space_kinds(self) -> dict[str, str]:
+        """Each parameter's kind (``int``, ``float`` or ``categorical``), by name.
+
+        A study remembers it: reopening the study with a generator of other parameters or
+        kinds is refused, as optuna cannot mix them. Ranges may change.
+        """
+        return {name: "categorical" if "choices" in spec else _kind(spec) for name, spec in sorted(self.space.items())}
+
     @abc.abstractmethod
     def render(self, params: Mapping[str, Any], directory: Path) -> Path:
         """Write the output for ``params`` into ``directory`` and return its path.

@@ -1,0 +1,63 @@
+"""The command line's first look at the overrides: a config error is one line and exit status 2.
+
+Hydra reports a typo in a key, a wrong type or an unknown option over several lines, with
+exit status 1, once it has set up the run. :func:`check_overrides` composes the config the
+way ``python run.py`` will, before Hydra does, and turns such an error into one line naming
+the key and the fix, like every other error of hitl's. Runs with flags (``--help``,
+``--cfg``, ``-m``...) are left to Hydra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+import sys
+
+from hydra import compose
+from hydra import initialize_config_dir
+from hydra.errors import HydraException
+from hydra.errors import MissingConfigException
+from omegaconf.errors import OmegaConfBaseException
+
+from hitl._errors import mask_secrets
+
+
+__all__ = ["check_overrides", "describe_config_error"]
+
+
+def check_overrides(argv: Sequence[str], *, config_dir: Path, config_name: str = "config") -> None:
+    """Compose ``config_name`` with the overrides in ``argv``; on an error print one line and exit 2."""
+    if any(arg.startswith("-") for arg in argv):
+        return
+    try:
+        with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
+            compose(config_name=config_name, overrides=list(argv))
+    except (HydraException, OmegaConfBaseException) as exc:
+        print(f"error: {describe_config_error(exc)}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def describe_config_error(exc: BaseException) -> str:
+    """One line for a Hydra or OmegaConf composition error: what is wrong, and what to do."""
+    if isinstance(exc, MissingConfigException) and exc.options:
+        wanted = (exc.missing_cfg_file or "").replace("/", "=", 1)
+        return f"{wanted}: no such option; pick one of {', '.join(sorted(exc.options))} (python run.py --help lists them)"
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    cause = exc.__cause__
+    reason = str(cause).splitlines()[0].strip() if cause is not None and str(cause).strip() else ""
+    head = lines[0] if lines else type(exc).__name__
+    key = _quoted(head)
+    if head.startswith("Could not override") and key is not None:
+        fix = next((line for line in lines[1:] if line.startswith("To append")), "")
+        hint = f"; {fix[0].lower()}{fix[1:]}" if fix else ""
+        return mask_secrets(f"{key}: not a setting here ({reason}); check its spelling in python run.py --help{hint}")
+    if head.startswith("Error merging override"):
+        override = head.removeprefix("Error merging override").strip()
+        return mask_secrets(f"{override}: {reason or 'cannot be merged'}; see python run.py --help for its type")
+    return mask_secrets(f"{head}{f' ({reason})' if reason else ''}")
+
+
+def _quoted(text: str) -> str | None:
+    start = text.find("'")
+    end = text.find("'", start + 1)
+    return text[start + 1:end] if 0 <= start < end else None
