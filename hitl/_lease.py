@@ -48,17 +48,17 @@ class Worker:
     def claim(self, trial_id: int) -> None:
         self.storage.set_trial_system_attr(trial_id, LEASE_ATTR, self._lease_value())
 
-    def new_trial(self, study_id: int) -> int:
-        """Create a running trial claimed by this worker, in one write; return its id."""
-        trial_id = insert_trial(self.storage, study_id, {LEASE_ATTR: self._lease_value()})
-        if trial_id is not None:
-            return trial_id
+    def new_trial(self, study_id: int) -> FrozenTrial:
+        """Create a running trial claimed by this worker, in one write; return it as stored."""
+        trial = insert_trial(self.storage, study_id, {LEASE_ATTR: self._lease_value()})
+        if trial is not None:
+            return trial
         template = FrozenTrial(
             number=-1, state=TrialState.RUNNING, value=None, datetime_start=datetime.datetime.now(),
             datetime_complete=None, params={}, distributions={}, user_attrs={},
             system_attrs={LEASE_ATTR: self._lease_value()}, intermediate_values={}, trial_id=-1,
         )
-        return self.storage.create_new_trial(study_id, template_trial=template)
+        return self.storage.get_trial(self.storage.create_new_trial(study_id, template_trial=template))
 
     @contextlib.contextmanager
     def renewing(self, trial_id: int) -> Iterator[None]:

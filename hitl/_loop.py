@@ -243,9 +243,9 @@ class Loop:
             trial = self.study.ask()
             self._worker.claim(trial._trial_id)
             return trial
-        trial_id = self._worker.new_trial(self._study_id)
+        frozen = self._worker.new_trial(self._study_id)
         self.study._thread_local.cached_all_trials = None  # as Study.ask does: samplers see this trial
-        return optuna.Trial(self.study, trial_id)
+        return fresh_trial(self.study, frozen)
 
     def _make(self, trial: optuna.Trial) -> int | None:
         """Render, upload and note the claimed ``trial``, renewing the claim meanwhile."""
@@ -368,6 +368,25 @@ class Loop:
         self._shown = None
         self.queue_full.set()  # nothing more will come: nobody waits for a refill
         return reason
+
+
+def fresh_trial(study: optuna.Study, frozen: FrozenTrial) -> optuna.Trial:
+    """``optuna.Trial(study, trial_id)`` for a trial this worker has just stored as ``frozen``.
+
+    optuna's constructor reads the trial back (six queries on a database server) before it
+    tells the sampler (``before_trial``); this worker has the trial in hand, so it sets the
+    same attributes from it. ``tests/test_loop.py`` checks they are the ones optuna sets.
+    """
+    trial = optuna.Trial.__new__(optuna.Trial)
+    trial.study = study
+    trial._trial_id = frozen._trial_id
+    trial.storage = study._storage
+    trial._cached_frozen_trial = frozen
+    study.sampler.before_trial(study, frozen)
+    trial.relative_search_space = None
+    trial._relative_params = None
+    trial._fixed_params = frozen.system_attrs.get("fixed_params", {})
+    return trial
 
 
 def _one_line(exc: BaseException) -> str:

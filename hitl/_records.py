@@ -15,6 +15,7 @@ from optuna.distributions import json_to_distribution
 from optuna.storages import BaseStorage
 from optuna.storages import RDBStorage
 from optuna.storages._rdb import models
+from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 import sqlalchemy
 
@@ -142,8 +143,8 @@ class ParamWrites:
         return None if stored is None else json_to_distribution(stored)
 
 
-def insert_trial(storage: BaseStorage, study_id: int, system_attrs: dict[str, Any]) -> int | None:
-    """Create a running trial holding ``system_attrs``, in one transaction; its id.
+def insert_trial(storage: BaseStorage, study_id: int, system_attrs: dict[str, Any]) -> FrozenTrial | None:
+    """Create a running trial holding ``system_attrs``, in one transaction; the trial as stored.
 
     What optuna's ``create_new_trial`` does with a template trial, as optuna numbers trials
     (its count of the study's earlier trials, under a lock on the study's row), in a few
@@ -155,20 +156,25 @@ def insert_trial(storage: BaseStorage, study_id: int, system_attrs: dict[str, An
         return None
     studies, trials = models.StudyModel.__table__, models.TrialModel.__table__
     attrs = models.TrialSystemAttributeModel.__table__
+    started = datetime.datetime.now()
     try:
         with backend.engine.begin() as conn:
             conn.execute(sqlalchemy.select(studies.c.study_id).where(studies.c.study_id == study_id).with_for_update())
             inserted = conn.execute(trials.insert().values(
-                number=None, study_id=study_id, state=TrialState.RUNNING, datetime_start=datetime.datetime.now(),
+                number=None, study_id=study_id, state=TrialState.RUNNING, datetime_start=started,
             ))
             trial_id = int(inserted.inserted_primary_key[0])
-            earlier = sqlalchemy.select(sqlalchemy.func.count(trials.c.trial_id)).where(
+            number = conn.execute(sqlalchemy.select(sqlalchemy.func.count(trials.c.trial_id)).where(
                 trials.c.study_id == study_id, trials.c.trial_id < trial_id
-            ).scalar_subquery()
-            conn.execute(trials.update().where(trials.c.trial_id == trial_id).values(number=earlier))
+            )).scalar_one()
+            conn.execute(trials.update().where(trials.c.trial_id == trial_id).values(number=number))
             if system_attrs:
                 conn.execute(attrs.insert(), [{"trial_id": trial_id, "key": k, "value_json": json.dumps(v)}
                                               for k, v in system_attrs.items()])
     except sqlalchemy.exc.SQLAlchemyError as exc:  # as optuna's own writes report it
         raise optuna.exceptions.StorageInternalError(f"creating a trial in study {study_id} failed") from exc
-    return trial_id
+    return FrozenTrial(
+        number=int(number), state=TrialState.RUNNING, value=None, datetime_start=started, datetime_complete=None,
+        params={}, distributions={}, user_attrs={}, system_attrs=dict(system_attrs), intermediate_values={},
+        trial_id=trial_id,
+    )

@@ -206,3 +206,24 @@ def test_a_rerun_elsewhere_warns_that_the_waiting_outputs_are_missing(
     with caplog.at_level("WARNING", logger="hitl"):
         hitl.run(make_cfg(TUTORIAL, "timeout=0.2"))  # from where they were made: nothing to say
     assert "have outputs that" not in caplog.text
+
+
+def test_a_fresh_trial_is_the_trial_optuna_would_build(make_cfg: Callable[..., DictConfig]) -> None:
+    """The loop builds its new trial from what it wrote; it must match optuna's own ``Trial`` for the same id."""
+    from hitl._lease import Worker
+    from hitl._loop import fresh_trial
+
+    cfg = make_cfg(TUTORIAL)
+    storage = build_storage(cfg.storage)
+    study, _ = open_study(storage=storage, study_name=cfg.study_name, sampler=optuna.samplers.RandomSampler(),
+                          widgets=build(cfg.widget, "widget"))
+    study = optuna.load_study(study_name=cfg.study_name, storage=storage)  # optuna's cached storage
+    for _ in range(3):
+        frozen = Worker(study._storage, 30).new_trial(study._study_id)
+        ours, optunas = fresh_trial(study, frozen), optuna.Trial(study, frozen._trial_id)
+        assert sorted(vars(ours)) == sorted(vars(optunas))  # the same attributes optuna's constructor sets
+        for name in vars(optunas):
+            if name not in ("study", "storage"):
+                assert getattr(ours, name) == getattr(optunas, name), name
+        assert ours.number == study._storage.get_trial(frozen._trial_id).number
+    assert [t.number for t in study.trials] == [0, 1, 2]
