@@ -26,6 +26,7 @@ are cached per trial, so an ask costs about the same at 10 or 1000 trials.
 from __future__ import annotations
 
 from collections.abc import Container
+from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from optuna.samplers import BaseSampler
 from optuna.samplers import RandomSampler
 from optuna.trial import FrozenTrial
 
+from hitl._feed import TrialFeed
 from hitl._localizer_history import History
 from hitl._localizer_history import Key
 from hitl._localizer_history import SpaceScan
@@ -159,6 +161,7 @@ class LocalizationSampler(BaseSampler):
         self._scans: dict[tuple[Any, ...], SpaceScan] = {}
         self._widgets: dict[tuple[Any, ...], Mapping[str, Any] | None] = {}
         self._trials_cache: tuple[tuple[Any, ...], list[FrozenTrial]] | None = None
+        self._feeds: dict[tuple[Any, ...], TrialFeed] = {}
         self._tables: dict[int, tuple[NDArray[np.float64], NDArray[np.float64], float]] = {}
         self.last_proposal: dict[str, Any] = {}
         """What the last relative sample was based on (for logs and tests)."""
@@ -189,10 +192,11 @@ class LocalizationSampler(BaseSampler):
         history.update(self._trials(study, trial), trial.number)
         levels = Levels.of(study, self._widget(study), history.values)
         self._update_likelihood(state, levels)
-        joint = np.exp(state.log_lik - state.log_lik.max())  # (grid, candidates)
+        joint = np.exp((state.log_lik - state.log_lik.max()).astype(np.float32)).astype(np.float64)  # (grid, candidates)
         joint /= joint.sum()
 
-        chosen, score = self._choose(state, joint, history.pending, history.taken, levels.count)
+        state.mark_shown(history.take_changed_keys(), history.taken)
+        chosen, score = self._choose(state, joint, history.pending, levels.count)
         if chosen is None:  # every candidate was shown already: leave it to random sampling
             return {}
         marginal = joint.sum(axis=1)
@@ -218,7 +222,6 @@ class LocalizationSampler(BaseSampler):
         state: _State,
         joint: NDArray[np.float64],
         pending: Sequence[NDArray[np.float64]],
-        taken: Container[Key],
         count: int,
     ) -> tuple[int | None, float]:
         """The candidate to show next and its score; ``None`` when all were shown."""
@@ -229,17 +232,18 @@ class LocalizationSampler(BaseSampler):
         if available.sum() <= 0:
             available = weights.copy()
         available /= available.sum()
-        free = np.array([key not in taken for key in state.keys])
+        free = state.free
         if not free.any():
             return None, 0.0
 
-        top = np.argsort(-available)[: self.n_proposals]
+        top = np.argpartition(-available, self.n_proposals)[: self.n_proposals] if len(available) > self.n_proposals \
+            else np.arange(len(available))
         extra = self._rng.choice(len(state.z), size=min(len(state.z), self.n_proposals // 2), replace=False)
         proposals = np.unique(np.concatenate([top, extra]))
         proposals = proposals[free[proposals]]
         if len(proposals) == 0:
             proposals = np.flatnonzero(free)[: self.n_proposals]
-        score = state.near[proposals] @ available  # the mass within radius of each proposal
+        score = state.near.sums(available)[proposals]  # the mass within radius of each proposal
         if self.information > 0:
             score = score + self.information * self._information(state, joint, proposals, pending, count)
         best = int(np.argmax(score))
@@ -258,12 +262,14 @@ class LocalizationSampler(BaseSampler):
         Monte Carlo over (scale, ideal) pairs drawn from the posterior; each waiting trial is
         assumed to get its likeliest rating first (a "believer" for the batch).
         """
-        flat = joint.ravel()
-        draws = self._rng.choice(len(flat), size=self.n_draws, p=flat / flat.sum())
+        cdf = np.cumsum(joint.ravel())  # what rng.choice(p=...) does, without its checks of p (a pass each)
+        draws = np.searchsorted(cdf / cdf[-1], self._rng.random(self.n_draws), side="right")
+        # A concentrated posterior gives the same pair many times: weigh each distinct pair by its count.
+        draws, counts = np.unique(draws, return_counts=True)
         hs, ms = np.divmod(draws, joint.shape[1])
         table, entropy_table, step = self._table(count)
         last = table.shape[1] - 1
-        draw_w = np.full(len(draws), 1.0 / len(draws), dtype=np.float32)
+        draw_w = (counts / counts.sum()).astype(np.float32)
         for z in pending:
             d = np.sqrt(np.maximum(_squared_distances(z[None, :], state.z[ms])[0], 0.0))
             probs = table[hs, np.minimum((d / step).astype(np.int64), last)]  # (draws, levels)
@@ -308,12 +314,14 @@ class LocalizationSampler(BaseSampler):
 
     def _log_likelihood(self, d: NDArray[np.float64], level: int, count: int) -> NDArray[np.float64]:
         """log P(level | distance d) for every grid point (rows) and candidate (columns)."""
-        cutoffs, t = self._cutoffs(count), self._grid_t[:, None]
-        scale = t + self.relative_noise * d[None, :]
+        # float32: half the work of float64, and far finer than the model is exact
+        cutoffs, t = self._cutoffs(count).astype(np.float32), self._grid_t[:, None].astype(np.float32)
+        d = np.asarray(d, dtype=np.float32)
+        scale = t + np.float32(self.relative_noise) * d[None, :]
         upper = _sigmoid((cutoffs[:, level, None] - d) / scale) if level < count - 1 else 1.0
         lower = _sigmoid((cutoffs[:, level - 1, None] - d) / scale) if level > 0 else 0.0
         p = np.clip(upper - lower, 0.0, 1.0)
-        return np.log((1.0 - self.lapse) * p + self.lapse / count)
+        return np.log(np.float32(1.0 - self.lapse) * p + np.float32(self.lapse / count))
 
     # -- candidates and trials --------------------------------------------------------------
 
@@ -327,18 +335,27 @@ class LocalizationSampler(BaseSampler):
             signature=signature,
             x=x,
             z=z,
-            near=_squared_distances(z, z) < self.radius**2,
+            near=_Neighbours.within(z, self.radius),
             keys=keys,
+            by_key=_index_by_key(keys),
+            free=np.ones(len(x), dtype=bool),
             log_lik=np.zeros((len(self._grid_r), len(x))),
             history=History(names=geometry.names, locate=lambda raw: self._locate(geometry, raw)),
         )
         return self._state
 
     def _trials(self, study: optuna.Study, trial: FrozenTrial) -> list[FrozenTrial]:
-        """The study's trials, read once per ask (both hooks of one ask want them)."""
+        """The study's trials, read once per ask (both hooks of one ask want them).
+
+        Read through a :class:`~hitl._feed.TrialFeed`: only the trials that can have changed
+        since the last ask, and only what this sampler uses of them.
+        """
         key = (_study_key(study), trial.number)
         if self._trials_cache is None or self._trials_cache[0] != key:
-            self._trials_cache = (key, study.get_trials(deepcopy=False))
+            feed = self._feeds.get(key[0])
+            if feed is None:
+                feed = self._feeds[key[0]] = TrialFeed(study._storage, study._study_id, params=True)
+            self._trials_cache = (key, feed.update())
         return self._trials_cache[1]
 
     def _widget(self, study: optuna.Study) -> Mapping[str, Any] | None:
@@ -404,11 +421,50 @@ class _State:
     signature: tuple[Any, ...]
     x: NDArray[np.float64]  # candidates, internal (transformed) units
     z: NDArray[np.float64]  # candidates, normalized units
-    near: NDArray[np.bool_]  # (candidates, candidates): within radius of each other; fixed, so computed once
+    near: _Neighbours  # of each candidate, the candidates within radius; fixed, so computed once
     keys: list[Key]
+    by_key: dict[Key, NDArray[np.int64]]  # the candidates showing each output
+    free: NDArray[np.bool_]  # candidates whose output has not been shown
     log_lik: NDArray[np.float64]  # (grid, candidates)
     history: History
     levels: tuple[Any, ...] = ()
+
+    def mark_shown(self, keys: Iterable[Key], taken: Container[Key]) -> None:
+        """Update :attr:`free` for the outputs whose shown count changed."""
+        for key in keys:
+            index = self.by_key.get(key)
+            if index is not None:
+                self.free[index] = key not in taken
+
+
+@dataclass(frozen=True)
+class _Neighbours:
+    """Each candidate's neighbours within a radius, as one flat index (itself included, so none is empty)."""
+
+    index: NDArray[np.int64]  # neighbours of candidate 0, then of candidate 1, ...
+    start: NDArray[np.int64]  # where each candidate's neighbours start in ``index``
+
+    @classmethod
+    def within(cls, z: NDArray[np.float64], radius: float) -> _Neighbours:
+        rows, cols = [], []
+        for first in range(0, len(z), 512):  # a block of rows at a time: memory stays small
+            r, c = np.nonzero(_squared_distances(z[first:first + 512], z) < radius**2)
+            rows.append(r + first)
+            cols.append(c)
+        row, col = np.concatenate(rows), np.concatenate(cols)
+        start = np.searchsorted(row, np.arange(len(z)))
+        return cls(index=col.astype(np.int64), start=start.astype(np.int64))
+
+    def sums(self, weights: NDArray[np.float64]) -> NDArray[np.float64]:
+        """For each candidate, the sum of ``weights`` over its neighbours."""
+        return np.add.reduceat(weights[self.index], self.start)
+
+
+def _index_by_key(keys: Sequence[Key]) -> dict[Key, NDArray[np.int64]]:
+    found: dict[Key, list[int]] = {}
+    for i, key in enumerate(keys):
+        found.setdefault(key, []).append(i)
+    return {key: np.array(index, dtype=np.int64) for key, index in found.items()}
 
 
 def _study_key(study: optuna.Study) -> tuple[Any, ...]:

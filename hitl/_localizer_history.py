@@ -48,6 +48,7 @@ class History:
     rated: dict[int, float] = field(default_factory=dict)  # number -> rating
     values: set[float] = field(default_factory=set)  # distinct ratings
     new_ratings: list[int] = field(default_factory=list)  # rated since the caller last took them
+    changed_keys: set[Key] = field(default_factory=set)  # outputs whose count in taken changed since last taken
     _open: set[int] = field(default_factory=set)  # unfinished at the last update
     _next: int = 0  # every trial with a lower number was seen finished, or is in _open
 
@@ -83,16 +84,22 @@ class History:
             for t, zi, key in zip(located, z, keys):
                 self.points[t.number] = (zi, key)
                 self.taken[key] += 1
+                self.changed_keys.add(key)
 
     def take_new_ratings(self) -> list[int]:
         new, self.new_ratings = self.new_ratings, []
         return new
+
+    def take_changed_keys(self) -> set[Key]:
+        changed, self.changed_keys = self.changed_keys, set()
+        return changed
 
     def _forget(self, number: int) -> None:
         """Drop what an unfinished trial contributed: it is looked at afresh."""
         if number in self.points:
             _, key = self.points.pop(number)
             self.taken[key] -= 1
+            self.changed_keys.add(key)
             if self.taken[key] <= 0:
                 del self.taken[key]
 

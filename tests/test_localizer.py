@@ -153,3 +153,15 @@ def test_bad_settings_fail_at_construction() -> None:
         LocalizationSampler(span=(0.5, 0.1))
     with pytest.raises(Exception, match="lacks"):
         PerceptualColorGenerator(space={"L": {"low": 0.0, "high": 100.0}})
+
+
+def test_neighbour_sums_match_the_dense_computation() -> None:
+    from hitl._localizer import _Neighbours  # noqa: PLC0415 - the private helper under test
+    from hitl._localizer import _squared_distances  # noqa: PLC0415
+
+    rng = np.random.default_rng(3)
+    z, weights = rng.random((1500, 3)), rng.random(1500)
+    near = _Neighbours.within(z, 0.1)
+    dense = (_squared_distances(z, z) < 0.1**2).astype(float) @ weights
+    assert np.allclose(near.sums(weights), dense)
+    assert (np.diff(near.start) >= 1).all()  # every point is its own neighbour: no empty row
