@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import os
 from pathlib import Path
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -53,12 +55,22 @@ def _wait_for(predicate, timeout: float = 30.0, what: str = "condition"):  # typ
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _waiting(db: Path) -> list[optuna.trial.FrozenTrial]:
+def _schema_ready(db: Path) -> bool:
     if not db.exists():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+            return bool(conn.execute("SELECT version_num FROM alembic_version").fetchall())
+    except sqlite3.Error:
+        return False
+
+
+def _waiting(db: Path) -> list[optuna.trial.FrozenTrial]:
+    if not _schema_ready(db):  # opening it earlier would race the run creating optuna's tables
         return []
     try:
         storage = optuna.storages.RDBStorage(f"sqlite:///{db}")
-    except sqlalchemy.exc.OperationalError:  # the run is creating optuna's tables right now
+    except sqlalchemy.exc.OperationalError:  # locked by the run's write right now
         return []
     try:
         study_id = storage.get_study_id_from_name("sunset-slider")
