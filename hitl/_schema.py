@@ -27,7 +27,7 @@ class DashboardConfig:
 class HitlConfig:
     """Top-level knobs; the five groups stay free-form ``_target_`` nodes."""
 
-    study_name: str = "sunset-${widget.name}"
+    study_name: str = "sunset-${widget.name}${evaluator.study_suffix}"
     batch: int = 4  # trials awaiting rating at once
     n_trials: Optional[int] = None  # stop once the study holds this many ratings
     timeout: Optional[float] = None  # seconds this run may last

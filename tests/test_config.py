@@ -111,6 +111,12 @@ def test_direction_follows_widget_set(widget: str, direction: str) -> None:
     assert compose_config([f"widget={widget}"]).study_name == f"sunset-{widget}"
 
 
+def test_simulated_ratings_get_a_study_of_their_own() -> None:
+    # a person's study must never receive a simulated rater's ratings by default
+    assert compose_config(["evaluator=simulated"]).study_name == "sunset-slider-simulated"
+    assert compose_config(["+experiment=tutorial", "evaluator=simulated"]).study_name == "tutorial-choice-simulated"
+
+
 @pytest.mark.parametrize(("overrides", "param", "high"),
                          [(["generator=color", "generator.space.r.high=128"], "r", 128),
                           (["generator.space.L.high=60"], "L", 60)])

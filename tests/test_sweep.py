@@ -36,7 +36,7 @@ def test_unattended_sweep_writes_a_comparison(tmp_path: Path) -> None:
     studies = _studies(tmp_path / "hitl.db")
     assert len(studies) == 4
     for name, trials in studies.items():
-        assert name.startswith("sunset-slider@") and ":" in name and "seed=" in name
+        assert name.startswith("sunset-slider-simulated@") and ":" in name and "seed=" in name
         assert [t.state for t in trials].count(TrialState.COMPLETE) == 8
     table = (sweep / "comparison.md").read_text()
     rows = [line for line in table.splitlines() if "sampler=" in line]

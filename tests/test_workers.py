@@ -246,7 +246,7 @@ def test_postgres_restart_under_a_running_loop(postgres_url: str, tmp_path: Path
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if storage.get_n_trials(storage.get_study_id_from_name("sunset-slider"), state=TrialState.COMPLETE) >= 5:
+                if storage.get_n_trials(storage.get_study_id_from_name("sunset-slider-simulated"), state=TrialState.COMPLETE) >= 5:
                     break
             except KeyError:
                 pass
@@ -263,7 +263,7 @@ def test_postgres_restart_under_a_running_loop(postgres_url: str, tmp_path: Path
     assert "storage unreachable" in out and "retrying in" in out
     assert "n_trials reached: 40 rating(s)" in out
     storage = optuna.storages.RDBStorage(postgres_url)
-    study = optuna.load_study(study_name="sunset-slider", storage=storage)
+    study = optuna.load_study(study_name="sunset-slider-simulated", storage=storage)
     assert len([t for t in study.trials if t.state == TrialState.COMPLETE]) == 40
     assert all(READY_ATTR in t.system_attrs for t in study.trials if t.state == TrialState.RUNNING)
     storage.engine.dispose()
