@@ -34,6 +34,8 @@ from hitl._study import open_study
 from hitl._sweep import sweep_dashboard_url
 from hitl._sweep import sweep_study_name
 from hitl._sweep import write_job_result
+from hitl._sweep_stop import request_sweep_stop
+from hitl._sweep_stop import watch_sweep_stop
 from hitl._widgets import WidgetSet
 
 
@@ -58,14 +60,18 @@ class Summary:
     dashboard_url: str | None
 
 
-def run(cfg: DictConfig) -> Summary:
+def run(cfg: DictConfig) -> Summary | None:
     """Run the human-in-the-loop loop the config describes, until it stops.
 
     Every user-fixable problem raises :class:`~hitl.HitlError` before anything is written.
-    Ctrl-C or SIGTERM at any point from here on stops after the step in hand.
+    Ctrl-C or SIGTERM at any point from here on stops after the step in hand (in a sweep: every
+    job does, and the jobs not started yet are skipped: then this returns ``None``).
     """
     stop = threading.Event()
-    with _stop_on_signals(stop):
+    with _stop_on_signals(stop), watch_sweep_stop(stop):
+        if stop.is_set():
+            _log.info("the sweep was stopped: this job is skipped")
+            return None
         return _run(cfg, stop)
 
 
@@ -162,7 +168,7 @@ def _write_results(study: optuna.Study, artifact_store: Any, folder: Path) -> No
     _log.info("contact sheet and plots: %s", ", ".join(str(p) for p in paths))
 
 
-def main(cfg: DictConfig) -> Summary:
+def main(cfg: DictConfig) -> Summary | None:
     """:func:`run` for the command line: a :class:`HitlError` becomes one line and exit status 2."""
     if HydraConfig.initialized():
         hc = HydraConfig.get()
@@ -236,6 +242,7 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
             raise KeyboardInterrupt
         _log.info("stopping after the step in hand (Ctrl-C again to stop at once)")
         stop.set()
+        request_sweep_stop()
 
     previous = {s: signal.signal(s, handle) for s in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+import signal
+import threading
 from typing import Any
 
 from hydra.experimental.callback import Callback
@@ -21,9 +23,10 @@ from hitl._storage import build_storage
 from hitl._sweep import DASHBOARD_ENV
 from hitl._sweep import new_sweep_id
 from hitl._sweep import SWEEP_ID_ENV
+from hitl._sweep_stop import stop_file
 
 
-__all__ = ["SweepDashboard", "SweepReport"]
+__all__ = ["SweepDashboard", "SweepReport", "SweepStop"]
 
 _log = logging.getLogger("hitl")
 
@@ -80,3 +83,43 @@ class SweepReport(Callback):
             _log.info("comparison of %d job(s):\n%s", len(results), format_table(compare(results)))
             _log.info("comparison written to %s", ", ".join(str(p) for p in paths))
         os.environ.pop(SWEEP_ID_ENV, None)
+
+
+class SweepStop(Callback):
+    """Ctrl-C or SIGTERM stop the whole sweep after each job's step in hand (see ``hitl._sweep_stop``).
+
+    While the jobs run, this process ignores Ctrl-C (the jobs, and worker processes started now,
+    handle it themselves) and turns SIGTERM into the sweep's stop file; a second SIGTERM exits at once.
+    """
+
+    def __init__(self) -> None:
+        self._previous: dict[int, Any] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_previous": {}}  # launchers pickle callbacks; signal handlers stay in this process
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        path = stop_file(config.hydra.sweep.dir)
+
+        def terminate(signum: int, frame: Any) -> None:
+            if path.exists():
+                raise SystemExit(128 + signum)
+            _log.info("SIGTERM: the sweep stops after each job's step in hand (again to exit at once)")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch()
+
+        self._previous = {
+            signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
+            signal.SIGTERM: signal.signal(signal.SIGTERM, terminate),
+        }
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous = {}
+        path = stop_file(config.hydra.sweep.dir)
+        if path.exists():
+            _log.info("the sweep was stopped (Ctrl-C or SIGTERM): jobs not started by then were skipped")
+            path.unlink()
