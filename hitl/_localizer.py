@@ -2,9 +2,9 @@
 
 Model. A person has an ideal output in mind; a rating is a noisy, monotone function of how far
 an output is from it, cut into the widget's levels (Good / So-so / Bad, or the steps of a
-slider). With parameters on a perceptual scale (e.g. DIN99o colour coordinates from
-:class:`hitl.generators.perceptual.PerceptualColorGenerator`), the distance between
-parameters stands in for that perceived difference.
+slider). The distance is the output model's own measure of how different two outputs look
+when it has one (CIEDE2000 for :class:`hitl.generators.perceptual.PerceptualColorGenerator`);
+otherwise the distance between the parameters, best on a perceptual scale (DIN99o there).
 
 The sampler keeps a fixed set of candidate ideals spread uniformly over the space (over the
 part an output model shows as itself, e.g. the displayable colours) and weighs each by the
@@ -25,6 +25,7 @@ are cached per trial, so an ask costs about the same at 10 or 1000 trials.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Container
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -47,6 +48,7 @@ from hitl._feed import TrialFeed
 from hitl._localizer_history import History
 from hitl._localizer_history import Key
 from hitl._localizer_history import SpaceScan
+from hitl._localizer_measure import Measure
 from hitl._localizer_space import Geometry
 from hitl._localizer_space import Levels
 from hitl._localizer_space import recorded_space
@@ -62,6 +64,7 @@ _SPAN_STEPS = 6  # grid points over the span
 _SHARE_STEPS = 3  # grid points over the best level's share of a step
 _TABLE_RANGE = 2.0  # normalized distances tabulated for the information estimate (beyond: the last bin)
 _TABLE_BINS = 800
+_CANDIDATE_SEED = 20050101  # candidates are a fixed set; seeds vary the draws and the proposals
 
 
 
@@ -71,7 +74,10 @@ class OutputModel(Protocol):
 
     ``output_keys``: one row per point; equal rows mean identical outputs (e.g. the integer
     colour shown). ``shown_points``: the parameters of the output actually shown (after gamut
-    mapping or rounding), same shape as ``points``.
+    mapping or rounding), same shape as ``points``. Optionally also ``distances(names, a, b)``:
+    how different the outputs of parameter rows ``a`` and ``b`` look, ``(len(a), len(b))``, on
+    the parameters' scale (e.g. CIEDE2000 for colours); without it, the distance between the
+    parameters stands in for it.
     """
 
     def output_keys(self, names: Sequence[str], points: NDArray[np.float64]) -> NDArray[np.int64]: ...
@@ -105,7 +111,7 @@ class LocalizationSampler(BaseSampler):
         n_proposals: Candidates scored per ask: the likeliest, plus half as many at random.
         n_draws: Posterior draws for the information estimate.
         isotropic: Measure distance on the parameters' shared scale, not per-axis 0..1.
-        seed: Seed of the candidate set and the draws.
+        seed: Seed of the posterior draws and the proposals (the candidate set is fixed).
     """
 
     def __init__(
@@ -196,19 +202,30 @@ class LocalizationSampler(BaseSampler):
         joint /= joint.sum()
 
         state.mark_shown(history.take_changed_keys(), history.taken)
-        chosen, score = self._choose(state, joint, history.pending, levels.count)
-        if chosen is None:  # every candidate was shown already: leave it to random sampling
-            return {}
+        pending = history.pending
+        to_pending = state.measure.to_candidates(np.array(pending)) if pending else np.zeros((0, len(state.z)))
+        chosen, score = self._choose(state, joint, to_pending, levels.count)
+        if chosen is None:  # every candidate was shown already
+            return self._unshown(geometry, history.taken)
         marginal = joint.sum(axis=1)
         cutoffs = self._cutoffs(levels.count)
         self.last_proposal = {
             "rated": len(history.rated),
-            "waiting": len(history.pending),
+            "waiting": len(pending),
             "score": float(score),
             "best_radius": float(marginal @ cutoffs[:, 0]),
             "span": float(marginal @ cutoffs[:, -1]),
         }
         return geometry.to_params(state.x[chosen])
+
+    def _unshown(self, geometry: Geometry, taken: Container[Key]) -> dict[str, Any]:
+        """A random point whose output has not been shown; ``{}`` (random sampling) if none is found."""
+        for _ in range(8):
+            x = self._shown(geometry, geometry.sample(self._rng, 512))
+            for point, key in zip(x, self._keys(geometry, x)):
+                if key not in taken:
+                    return geometry.to_params(point)
+        return {}
 
     def sample_independent(
         self, study: optuna.Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
@@ -221,14 +238,17 @@ class LocalizationSampler(BaseSampler):
         self,
         state: _State,
         joint: NDArray[np.float64],
-        pending: Sequence[NDArray[np.float64]],
+        to_pending: NDArray[np.float32],
         count: int,
     ) -> tuple[int | None, float]:
-        """The candidate to show next and its score; ``None`` when all were shown."""
+        """The candidate to show next and its score; ``None`` when all were shown.
+
+        ``to_pending``: distances from each trial awaiting rating (rows) to each candidate.
+        """
         weights = joint.sum(axis=0)
         available = weights.copy()
-        for z in pending:  # a waiting trial will tell about its neighbourhood: count it as a miss
-            available[_squared_distances(z[None, :], state.z)[0] < self.radius**2] = 0.0
+        for d in to_pending:  # a waiting trial will tell about its neighbourhood: count it as a miss
+            available[d < self.radius] = 0.0
         if available.sum() <= 0:
             available = weights.copy()
         available /= available.sum()
@@ -245,7 +265,7 @@ class LocalizationSampler(BaseSampler):
             proposals = np.flatnonzero(free)[: self.n_proposals]
         score = state.near.sums(available)[proposals]  # the mass within radius of each proposal
         if self.information > 0:
-            score = score + self.information * self._information(state, joint, proposals, pending, count)
+            score = score + self.information * self._information(state, joint, proposals, to_pending, count)
         best = int(np.argmax(score))
         return int(proposals[best]), float(score[best])
 
@@ -254,7 +274,7 @@ class LocalizationSampler(BaseSampler):
         state: _State,
         joint: NDArray[np.float64],
         proposals: NDArray[np.int64],
-        pending: Sequence[NDArray[np.float64]],
+        to_pending: NDArray[np.float32],
         count: int,
     ) -> NDArray[np.float64]:
         """Expected information (bits) a rating of each proposal gives about the ideal and the scale.
@@ -270,12 +290,11 @@ class LocalizationSampler(BaseSampler):
         table, entropy_table, step = self._table(count)
         last = table.shape[1] - 1
         draw_w = (counts / counts.sum()).astype(np.float32)
-        for z in pending:
-            d = np.sqrt(np.maximum(_squared_distances(z[None, :], state.z[ms])[0], 0.0))
+        for d in to_pending[:, ms]:
             probs = table[hs, np.minimum((d / step).astype(np.int64), last)]  # (draws, levels)
             draw_w = draw_w * probs[:, int(np.argmax(draw_w @ probs))]
             draw_w /= draw_w.sum()
-        d = np.sqrt(np.maximum(_squared_distances(state.z[proposals], state.z[ms]), 0.0))
+        d = state.measure.between(proposals, ms)
         bins = np.minimum((d / step).astype(np.int64), last)  # (proposals, draws)
         predictive = np.einsum("pdk,d->pk", table[hs[None, :], bins], draw_w)
         entropy = -(predictive * np.log2(predictive)).sum(axis=1)
@@ -331,11 +350,13 @@ class LocalizationSampler(BaseSampler):
             return self._state
         x, keys = self._candidates(geometry)
         z = geometry.normalize(x)
+        measure = Measure(geometry, self.output, z)
         self._state = _State(
             signature=signature,
             x=x,
             z=z,
-            near=_Neighbours.within(z, self.radius),
+            measure=measure,
+            near=_Neighbours.within(measure.between, len(z), self.radius),
             keys=keys,
             by_key=_index_by_key(keys),
             free=np.ones(len(x), dtype=bool),
@@ -368,8 +389,9 @@ class LocalizationSampler(BaseSampler):
     def _candidates(self, geometry: Geometry) -> tuple[NDArray[np.float64], list[Key]]:
         """Points spread uniformly over the part of the box the output model shows as itself."""
         wanted, found = self.n_candidates, []
+        rng = np.random.default_rng(_CANDIDATE_SEED)  # the same candidates whatever the seed: computed once
         for _ in range(64):
-            raw = geometry.sample(self._rng, 2 * wanted)
+            raw = geometry.sample(rng, 2 * wanted)
             shown = self._shown(geometry, raw)
             inside = np.linalg.norm(geometry.normalize(shown) - geometry.normalize(raw), axis=1) < _SELF_TOLERANCE
             found.append(shown[inside])
@@ -377,7 +399,7 @@ class LocalizationSampler(BaseSampler):
                 break
         x = np.concatenate(found)[:wanted]
         if len(x) < wanted // 4:  # the model shows almost nothing as itself: take its images
-            x = self._shown(geometry, geometry.sample(self._rng, wanted))
+            x = self._shown(geometry, geometry.sample(rng, wanted))
         return x, self._keys(geometry, x)
 
     def _shown(self, geometry: Geometry, x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -411,8 +433,7 @@ class LocalizationSampler(BaseSampler):
         if len(numbers) >= _MANY_RATINGS:  # a resumed study: a few ms per rating, once
             _log.info("LocalizationSampler: taking in %d earlier ratings (once per run)", len(numbers))
         for number in numbers:
-            z = history.points[number][0]
-            d = np.sqrt(np.maximum(_squared_distances(z[None, :], state.z)[0], 0.0))
+            d = state.measure.to_candidates(history.points[number][0][None, :])[0]
             state.log_lik += self._log_likelihood(d, levels.level(history.rated[number]), levels.count)
 
 
@@ -421,6 +442,7 @@ class _State:
     signature: tuple[Any, ...]
     x: NDArray[np.float64]  # candidates, internal (transformed) units
     z: NDArray[np.float64]  # candidates, normalized units
+    measure: Measure  # how different outputs look, normalized units
     near: _Neighbours  # of each candidate, the candidates within radius; fixed, so computed once
     keys: list[Key]
     by_key: dict[Key, NDArray[np.int64]]  # the candidates showing each output
@@ -445,14 +467,16 @@ class _Neighbours:
     start: NDArray[np.int64]  # where each candidate's neighbours start in ``index``
 
     @classmethod
-    def within(cls, z: NDArray[np.float64], radius: float) -> _Neighbours:
-        rows, cols = [], []
-        for first in range(0, len(z), 512):  # a block of rows at a time: memory stays small
-            r, c = np.nonzero(_squared_distances(z[first:first + 512], z) < radius**2)
+    def within(cls, between: Callable[[NDArray[np.int64], NDArray[np.int64]], NDArray[np.float32]], n: int,
+               radius: float) -> _Neighbours:
+        """From ``between(rows, columns)``, the distances between candidates."""
+        rows, cols, everyone = [], [], np.arange(n)
+        for first in range(0, n, 512):  # a block of rows at a time: memory stays small
+            r, c = np.nonzero(between(everyone[first:first + 512], everyone) < radius)
             rows.append(r + first)
             cols.append(c)
         row, col = np.concatenate(rows), np.concatenate(cols)
-        start = np.searchsorted(row, np.arange(len(z)))
+        start = np.searchsorted(row, everyone)
         return cls(index=col.astype(np.int64), start=start.astype(np.int64))
 
     def sums(self, weights: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -476,16 +500,6 @@ def _pair(values: Sequence[float], key: str) -> tuple[float, float]:
     if not 0 < low <= high:
         raise ValueError(f"{key}={list(values)}: give 0 < low <= high")
     return low, high
-
-
-def _squared_distances(p: NDArray[np.float64], q: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Pairwise squared Euclidean distances, rows of ``p`` x rows of ``q`` (axis by axis: no BLAS threads)."""
-    p32, q32 = np.asarray(p, dtype=np.float32), np.asarray(q, dtype=np.float32)  # half the memory traffic
-    out = np.zeros((len(p), len(q)), dtype=np.float32)
-    for j in range(p.shape[1]):
-        diff = p32[:, j, None] - q32[None, :, j]
-        out += diff * diff
-    return out
 
 
 def _sigmoid(x: NDArray[np.float64]) -> NDArray[np.float64]:

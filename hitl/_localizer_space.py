@@ -44,6 +44,9 @@ class Geometry:
     def normalize(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         return (x - self.low) / self.scale
 
+    def denormalize(self, z: NDArray[np.float64]) -> NDArray[np.float64]:
+        return self.low + z * self.scale
+
     def to_values(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         return np.where(self.log, np.exp(x), x)
 

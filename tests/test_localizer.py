@@ -157,11 +157,43 @@ def test_bad_settings_fail_at_construction() -> None:
 
 def test_neighbour_sums_match_the_dense_computation() -> None:
     from hitl._localizer import _Neighbours  # noqa: PLC0415 - the private helper under test
-    from hitl._localizer import _squared_distances  # noqa: PLC0415
+    from hitl._localizer_measure import squared_distances  # noqa: PLC0415
 
     rng = np.random.default_rng(3)
     z, weights = rng.random((1500, 3)), rng.random(1500)
-    near = _Neighbours.within(z, 0.1)
-    dense = (_squared_distances(z, z) < 0.1**2).astype(float) @ weights
+    near = _Neighbours.within(lambda rows, cols: np.sqrt(squared_distances(z[rows], z[cols])), len(z), 0.1)
+    dense = (squared_distances(z, z) < 0.1**2).astype(float) @ weights
     assert np.allclose(near.sums(weights), dense)
     assert (np.diff(near.start) >= 1).all()  # every point is its own neighbour: no empty row
+
+
+def test_perceptual_generator_measures_colour_differences_as_ciede2000() -> None:
+    generator = PerceptualColorGenerator(space=SPACE, width=2, height=2)
+    names = ["L", "a", "b"]
+    a, b = np.array([[60.0, 30.0, 25.0], [45.0, -10.0, 5.0]]), np.array([[62.0, 28.0, 30.0]])
+    lab = colorimetry.srgb_to_lab
+    expected = [[float(colorimetry.delta_e_2000(lab(np.array(generator.rgb(dict(zip(names, p))), float)),
+                                                 lab(np.array(generator.rgb(dict(zip(names, q))), float))))
+                 for q in b] for p in a]
+    assert np.allclose(generator.distances(names, a, b), expected)
+    # columns follow the names given, whatever their order
+    assert np.allclose(generator.distances(["b", "L", "a"], a[:, [2, 0, 1]], b[:, [2, 0, 1]]), expected)
+
+
+def test_sampler_uses_the_output_model_measure_once_per_candidate_set() -> None:
+    from hitl._localizer_measure import Measure  # noqa: PLC0415 - the private helper under test
+
+    generator = PerceptualColorGenerator(space=SPACE, width=2, height=2)
+    first, second = LocalizationSampler(output=generator, seed=0), LocalizationSampler(output=generator, seed=1)
+    for sampler in (first, second):
+        study = _study(sampler, widget="slider")
+        study.tell(study.ask(), 5)
+        generator.suggest(study.ask())
+    state = first._state
+    assert isinstance(state.measure, Measure)
+    assert state.measure._matrix is second._state.measure._matrix  # computed once, shared
+    rows, cols = np.arange(0, 40), np.arange(100, 160)
+    values = state.measure._values
+    expected = generator.distances(["L", "a", "b"], values[rows], values[cols]) / 100.0  # widest range: L's 100
+    assert np.allclose(state.measure.between(rows, cols), expected, atol=2e-3)
+    assert np.allclose(state.measure.to_candidates(state.z[rows])[:, cols], expected, atol=1e-5)
