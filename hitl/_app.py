@@ -35,6 +35,7 @@ from hitl._sweep import sweep_dashboard_url
 from hitl._sweep import sweep_study_name
 from hitl._sweep import write_job_result
 from hitl._sweep_stop import request_sweep_stop
+from hitl._sweep_stop import tag_job_logs
 from hitl._sweep_stop import watch_sweep_stop
 from hitl._widgets import WidgetSet
 
@@ -68,7 +69,7 @@ def run(cfg: DictConfig) -> Summary | None:
     job does, and the jobs not started yet are skipped: then this returns ``None``).
     """
     stop = threading.Event()
-    with _stop_on_signals(stop), watch_sweep_stop(stop):
+    with tag_job_logs(), _stop_on_signals(stop), watch_sweep_stop(stop):
         if stop.is_set():
             _log.info("the sweep was stopped: this job is skipped")
             return None
@@ -256,6 +257,6 @@ def _log_summary(s: Summary) -> None:
     total = {"n_trials": "n_trials reached", "timeout": "timeout reached", "stopped": "stopped"}[s.reason]
     _log.info("%s: %d rating(s) in study '%s', %d still waiting", total, s.rated, s.study_name, s.waiting)
     if s.best_number is not None:
-        params = ", ".join(f"{k}={v}" for k, v in (s.best_params or {}).items())
+        params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in (s.best_params or {}).items())
         _log.info("best: trial %d rated %g (%s)", s.best_number, s.best_value, params)
     _log.info("database: %s | artifacts: %s", s.storage, s.artifacts)

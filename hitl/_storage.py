@@ -70,5 +70,5 @@ def describe_storage(storage: BaseStorage) -> str:
     if isinstance(storage, JournalStorage):
         backend = storage._backend
         path = getattr(backend, "_file_path", None)
-        return str(path) if path is not None else type(backend).__name__
+        return str(Path(path).absolute()) if path is not None else type(backend).__name__
     return "in-memory (gone when this process ends)"

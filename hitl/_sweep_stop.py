@@ -1,4 +1,4 @@
-"""Stopping a whole sweep: Ctrl-C or SIGTERM ends every job after its step in hand.
+"""A sweep's jobs together: Ctrl-C or SIGTERM ends every job after its step in hand; tagged log lines.
 
 A sweep's jobs run one after another in the launching process, or at once in worker processes
 (Hydra's joblib launcher). Ctrl-C in a terminal reaches all of them; SIGTERM reaches only the
@@ -24,7 +24,7 @@ from hitl._sweep import _multirun
 from hitl._sweep import SWEEP_ID_ENV
 
 
-__all__ = ["request_sweep_stop", "stop_file", "watch_sweep_stop"]
+__all__ = ["request_sweep_stop", "stop_file", "tag_job_logs", "watch_sweep_stop"]
 
 _log = logging.getLogger("hitl")
 
@@ -75,3 +75,28 @@ def watch_sweep_stop(stop: threading.Event, *, interval: float = 0.5) -> Iterato
     finally:
         done.set()
         watcher.join()
+
+
+class _JobTag(logging.Filter):
+    def __init__(self, tag: str) -> None:
+        super().__init__()
+        self._tag = tag
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = f"{self._tag}{record.msg}"
+        return True
+
+
+@contextlib.contextmanager
+def tag_job_logs() -> Iterator[None]:
+    """In a sweep's job, hitl's log lines start with ``#<job number>``: jobs run at once interleave."""
+    hc = _multirun()
+    if hc is None:
+        yield
+        return
+    tag = _JobTag(f"#{hc.job.num} ")
+    _log.addFilter(tag)
+    try:
+        yield
+    finally:
+        _log.removeFilter(tag)

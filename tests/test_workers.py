@@ -149,7 +149,9 @@ def test_four_workers_eight_raters_one_queue(postgres_url: str, tmp_path: Path) 
         for t in threads:
             t.join(30)
         outs = [p.stop() for p in procs]
-    assert all(p.proc.returncode == 0 for p in procs), outs
+    failed = [(i, p.proc.returncode, "\n".join(out.splitlines()[-40:])) for i, (p, out) in enumerate(zip(procs, outs))
+              if p.proc.returncode != 0]
+    assert not failed, "\n\n".join(f"worker {i} exited {code}; its last lines:\n{tail}" for i, code, tail in failed)
     study = optuna.load_study(study_name="shared", storage=storage)
     complete = {t._trial_id: t.values[0] for t in study.trials if t.state == TrialState.COMPLETE}
     assert complete == told  # zero lost, zero duplicate: exactly the accepted ratings, with their values
