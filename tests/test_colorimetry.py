@@ -66,6 +66,14 @@ def test_ciede2000_is_vectorized_and_broadcasts() -> None:
     assert float(colorimetry.delta_e_2000([50, 10, 10], [50, 10, 10])) == 0.0
 
 
+def test_ciede2000_in_float32_stays_within_a_thousandth() -> None:
+    table = np.array(SHARMA_2005, dtype=np.float32)
+    got = colorimetry.delta_e_2000(table[:, :3], table[:, 3:6])
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, np.array(SHARMA_2005)[:, 6], atol=1e-3)
+    assert colorimetry.delta_e_2000(table[:, :3], np.array(SHARMA_2005)[:, 3:6]).dtype == np.float64  # mixed: float64
+
+
 @pytest.mark.parametrize(
     ("rgb", "lab"),
     [

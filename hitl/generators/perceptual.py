@@ -92,9 +92,9 @@ class PerceptualColorGenerator(Generator):
         Returns:
             Shape ``(n, m)``.
         """
-        lab_a = colorimetry.srgb_to_lab(self.output_keys(names, a).astype(float))
-        lab_b = colorimetry.srgb_to_lab(self.output_keys(names, b).astype(float))
-        return colorimetry.delta_e_2000(lab_a[:, None, :], lab_b[None, :, :])
+        lab_a = colorimetry.srgb_to_lab(self.output_keys(names, a).astype(float)).astype(np.float32)
+        lab_b = colorimetry.srgb_to_lab(self.output_keys(names, b).astype(float)).astype(np.float32)
+        return colorimetry.delta_e_2000(lab_a[:, None, :], lab_b[None, :, :])  # float32: within 1e-4
 
     def shown_points(self, names: Sequence[str], points: NDArray[np.float64]) -> NDArray[np.float64]:
         """The parameters of the colours actually shown (gamut-mapped, rounded to integer sRGB).
