@@ -13,7 +13,6 @@ import contextlib
 import datetime
 import os
 import socket
-import threading
 import time
 from typing import Any
 import uuid
@@ -22,6 +21,7 @@ from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
+from hitl._periodic import every
 from hitl._records import insert_trial
 
 
@@ -63,22 +63,15 @@ class Worker:
     @contextlib.contextmanager
     def renewing(self, trial_id: int) -> Iterator[None]:
         """Renew the claim on ``trial_id`` every third of the lease while the body runs."""
-        done = threading.Event()
 
         def beat() -> None:
-            while not done.wait(self.lease / 3):
-                try:
-                    self.storage.set_trial_system_attr(trial_id, LEASE_ATTR, self._lease_value())
-                except Exception:  # noqa: BLE001 - the database may be away; the next beat retries
-                    pass
+            try:
+                self.storage.set_trial_system_attr(trial_id, LEASE_ATTR, self._lease_value())
+            except Exception:  # noqa: BLE001 - the database may be away; the next beat retries
+                pass
 
-        thread = threading.Thread(target=beat, name="hitl-lease", daemon=True)
-        thread.start()
-        try:
+        with every(self.lease / 3, beat, name="hitl-lease"):
             yield
-        finally:
-            done.set()
-            thread.join()
 
     def abandoned(self, trial: FrozenTrial, now: float | None = None) -> str | None:
         """Why the unfinished ``trial`` (one without its output) is abandoned, or ``None`` if held."""

@@ -20,6 +20,7 @@ import os
 from pathlib import Path
 import threading
 
+from hitl._periodic import every
 from hitl._sweep import _multirun
 from hitl._sweep import SWEEP_ID_ENV
 
@@ -58,23 +59,17 @@ def watch_sweep_stop(stop: threading.Event, *, interval: float = 0.5) -> Iterato
         stop.set()
         yield
         return
-    done = threading.Event()
 
-    def watch() -> None:
-        while not done.wait(interval):
-            if path.exists():
-                if not stop.is_set():  # this job's own signal handler has said so already
-                    _log.info("the sweep is stopping: stopping after the step in hand")
-                    stop.set()
-                return
+    def watch() -> bool:
+        if not path.exists():
+            return False
+        if not stop.is_set():  # this job's own signal handler has said so already
+            _log.info("the sweep is stopping: stopping after the step in hand")
+            stop.set()
+        return True
 
-    watcher = threading.Thread(target=watch, name="hitl-sweep-stop", daemon=True)
-    watcher.start()
-    try:
+    with every(interval, watch, name="hitl-sweep-stop"):
         yield
-    finally:
-        done.set()
-        watcher.join()
 
 
 class _JobTag(logging.Filter):
