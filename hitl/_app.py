@@ -175,6 +175,8 @@ def main(cfg: DictConfig) -> Summary | None:
         hc = HydraConfig.get()
         if hc.output_subdir is not None:
             scrub_saved_configs(Path(hc.runtime.output_dir) / hc.output_subdir)
+        if hc.mode == RunMode.MULTIRUN:
+            scrub_saved_configs(Path(hc.sweep.dir))  # the sweep's multirun.yaml
     try:
         return run(cfg)
     except HitlError as exc:

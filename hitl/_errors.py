@@ -22,7 +22,8 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 # scheme://user:password@host -> scheme://user:***@host, in any text.
-_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]+)(?P<tail>@)")
+# Hydra escapes ':' in the overrides it logs and saves (``postgresql\://user\:pw@host``): match that too
+_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][\w+.-]*\\?://[^:/@\s]*:)(?P<pw>[^@\s]+)(?P<tail>@)")
 
 
 class HitlError(Exception):

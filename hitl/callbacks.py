@@ -15,6 +15,7 @@ from optuna.storages import InMemoryStorage
 
 from hitl._dashboard import EmbeddedDashboard
 from hitl._instantiate import build
+from hitl._logging import scrub_saved_configs
 from hitl._report import format_table
 from hitl._report import compare
 from hitl._report import load_results
@@ -74,6 +75,7 @@ class SweepReport(Callback):
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
+        scrub_saved_configs(sweep_dir)  # multirun.yaml, whether or not a job ran to scrub it
         sweep_id = os.environ.get(SWEEP_ID_ENV)
         paths = write_comparison(sweep_dir, sweep_id)
         if not paths:

@@ -47,16 +47,18 @@ def test_loop_on_postgres_batch_resume_and_stop(
     assert all(t.state == TrialState.COMPLETE for t in trials)
 
 
-def test_password_stays_out_of_logs_and_saved_configs(postgres_url: str, tmp_path: Path) -> None:
-    # trust auth ignores the password, so the URL works and the run goes through
+@pytest.mark.parametrize("mode", [[], ["-m"]], ids=["run", "sweep"])
+def test_password_stays_out_of_logs_and_saved_configs(postgres_url: str, tmp_path: Path, mode: list[str]) -> None:
+    # trust auth ignores the password, so the URL works and the run goes through; a sweep logs and
+    # saves its overrides in Hydra's escaped form (postgresql\://postgres\:hunter2@...) too
     secret_url = postgres_url.replace("postgres@", "postgres:hunter2@")
     res = subprocess.run(
-        [sys.executable, str(ROOT / "run.py"), f"storage.url={secret_url}", "storage=postgres",
+        [sys.executable, str(ROOT / "run.py"), *mode, f"storage.url={secret_url}", "storage=postgres",
          "timeout=0.5", "dashboard.enabled=false"],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )
     assert res.returncode == 0, res.stdout + res.stderr
-    assert "postgres:***@" in res.stdout
+    assert "postgres:***@" in res.stdout or "postgres\\:***@" in res.stdout
     written = [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix in (".yaml", ".log")]
     assert any(p.name == "overrides.yaml" for p in written)
     for path in written:
