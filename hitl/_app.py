@@ -94,18 +94,19 @@ def _run(cfg: DictConfig, stop: threading.Event) -> Summary:
     if cfg.dashboard.enabled:
         check_host(cfg.dashboard.host)
     storage = build_storage(cfg.storage)
+    # a study of another widget set or generator is refused here, before anything is written
+    study, existed = open_study(storage=storage, study_name=study_name, sampler=sampler, widgets=widgets,
+                                generator=generator)
     try:
-        return _serve(cfg, stop, storage=storage, study_name=study_name, sampler=sampler, widgets=widgets,
+        return _serve(cfg, stop, storage=storage, study=study, existed=existed, widgets=widgets,
                       generator=generator, artifact_store=artifact_store, rater=rater)
     except HitlError as exc:
         exc.after_start = True  # type: ignore[attr-defined]  # the run's logs are worth keeping
         raise
 
 
-def _serve(cfg: DictConfig, stop: threading.Event, *, storage: Any, study_name: str, sampler: Any,
+def _serve(cfg: DictConfig, stop: threading.Event, *, storage: Any, study: optuna.Study, existed: bool,
            widgets: WidgetSet, generator: Any, artifact_store: Any, rater: Any) -> Summary:
-    study, existed = open_study(storage=storage, study_name=study_name, sampler=sampler, widgets=widgets,
-                                generator=generator)
     where = describe_storage(storage)
     _log.info("%s study '%s' in %s", "resuming" if existed else "created", study.study_name, where)
 

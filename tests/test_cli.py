@@ -164,6 +164,21 @@ def test_bad_input_exits_non_zero_with_a_clear_line(tmp_path: Path, overrides: l
         assert len([line for line in res.stderr.splitlines() if line.strip()]) == 1, res.stderr
 
 
+def test_a_refused_study_leaves_no_run_folder(tmp_path: Path) -> None:
+    first = subprocess.run(RUN + ["widget=choice", "study_name=s", "timeout=0.5", "dashboard.enabled=false"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0, first.stdout + first.stderr
+    runs = sorted((tmp_path / "outputs").glob("*/*"))
+    before = (tmp_path / "hitl.db").read_bytes()
+    res = subprocess.run(RUN + ["widget=slider", "study_name=s", "dashboard.enabled=false"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert [line for line in res.stderr.splitlines() if line.strip()] == [res.stderr.strip()]
+    assert "study_name='s' exists with" in res.stderr
+    assert sorted((tmp_path / "outputs").glob("*/*")) == runs  # no folder of Hydra's for the refused run
+    assert (tmp_path / "hitl.db").read_bytes() == before
+
+
 def test_help_lists_groups_and_cfg_job_prints_the_config(tmp_path: Path) -> None:
     res = subprocess.run(RUN + ["--help"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert res.returncode == 0
