@@ -185,6 +185,10 @@ def main(cfg: DictConfig) -> Summary | None:
         if not getattr(exc, "after_start", False):
             _remove_run_folder()
         raise SystemExit(2) from None
+    except KeyboardInterrupt:  # the second Ctrl-C: a traceback would say nothing more
+        print("stopped at once: a trial being made is repaired by a later run once its lease has run out",
+              file=sys.stderr)
+        raise SystemExit(130) from None
 
 
 def _remove_run_folder() -> None:

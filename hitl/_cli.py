@@ -50,7 +50,8 @@ def describe_config_error(exc: BaseException) -> str:
     if head.startswith("Could not override") and key is not None:
         fix = next((line for line in lines[1:] if line.startswith("To append")), "")
         hint = f"; {fix[0].lower()}{fix[1:]}" if fix else ""
-        return mask_secrets(f"{key}: not a setting here ({reason}); check its spelling in python run.py --help{hint}")
+        why = f" ({reason})" if reason else ""
+        return mask_secrets(f"{key}: not a setting here{why}; check its spelling in python run.py --help{hint}")
     if head.startswith("Error merging override"):
         override = head.removeprefix("Error merging override").strip()
         return mask_secrets(f"{override}: {reason or 'cannot be merged'}; see python run.py --help for its type")

@@ -65,9 +65,15 @@ class S3ArtifactStore(Boto3ArtifactStore):
     """
 
     def __init__(self, *, bucket_name: str, endpoint_url: str | None = None) -> None:
-        import boto3  # noqa: PLC0415 - only this option needs it
-        from botocore.exceptions import BotoCoreError  # noqa: PLC0415
-        from botocore.exceptions import ClientError  # noqa: PLC0415
+        try:
+            import boto3  # noqa: PLC0415 - only this option needs it
+            from botocore.exceptions import BotoCoreError  # noqa: PLC0415
+            from botocore.exceptions import ClientError  # noqa: PLC0415
+        except ImportError as exc:
+            raise HitlError(
+                "artifacts=s3 needs boto3, not installed here: pip install -e '.[s3]' in the hitl folder, "
+                "or pip install boto3 (or pick artifacts=filesystem)"
+            ) from exc
 
         client = boto3.client("s3", endpoint_url=endpoint_url or None)
         try:

@@ -6,11 +6,14 @@ from collections.abc import Callable
 from pathlib import Path
 import re
 import socket
+import sys
 
 from omegaconf import DictConfig
 import pytest
 
 import hitl
+from hitl._instantiate import build
+from tests.conftest import compose_config
 
 
 def _snapshot(root: Path) -> list[str]:
@@ -126,3 +129,22 @@ def test_reused_study_name_with_another_generator_is_refused(make_cfg: Callable[
     assert "study_name='exp' holds trials of other parameters (L float, a float, b float)" in message
     assert "(b int, g int, r int)" in message and "generator=" in message
     hitl.run(make_cfg("timeout=0.2", "study_name=exp", "generator.space.L.low=40"))  # other ranges are fine
+
+
+def test_s3_without_boto3_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "boto3", None)  # as on a machine without the s3 extra
+    with pytest.raises(hitl.HitlError, match=r"artifacts=s3 needs boto3.*pip install -e '\.\[s3\]'"):
+        build(compose_config(["artifacts=s3"]).artifacts, "artifacts")
+
+
+def test_a_second_ctrl_c_is_one_line_and_status_130(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    def interrupted(cfg: DictConfig) -> None:
+        raise KeyboardInterrupt  # what the second Ctrl-C raises in the middle of a step
+
+    monkeypatch.setattr(hitl._app, "run", interrupted)
+    with pytest.raises(SystemExit) as info:
+        hitl.main(compose_config([]))
+    assert info.value.code == 130
+    err = capsys.readouterr().err
+    assert err.startswith("stopped at once") and len(err.strip().splitlines()) == 1

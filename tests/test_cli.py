@@ -149,6 +149,7 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_resumes(tmp_path: Path) -> None:
         (["batch=many"], 2, ["error: batch=many:", "converted to Integer"]),
         (["generator.space.r.high=128"], 2, ["error: generator.space.r.high: not a setting here"]),
         (["dashboard.enabled=maybe"], 2, ["error: dashboard.enabled=maybe:", "not a valid bool"]),
+        (["experiment=tutorial"], 2, ["error: experiment: not a setting here; check", "+experiment=tutorial"]),
     ],
 )
 def test_bad_input_exits_non_zero_with_a_clear_line(tmp_path: Path, overrides: list[str], code: int,
