@@ -3,13 +3,13 @@
 from hitl._app import main
 from hitl._app import run
 from hitl._app import Summary
-from hitl._cli import check_overrides
 from hitl._errors import HitlError
 from hitl._loop import Loop
 from hitl._loop import Progress
-from hitl._schema import register_configs
 from hitl._widgets import Objective
 from hitl._widgets import WidgetSet
+from hitl.config import check_overrides
+from hitl.config import register_configs
 
 
 __all__ = [

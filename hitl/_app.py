@@ -23,12 +23,7 @@ import optuna
 from hitl._dashboard import check_host
 from hitl._dashboard import EmbeddedDashboard
 from hitl._errors import HitlError
-from hitl._instantiate import build
-from hitl._logging import scrub_saved_configs
 from hitl._loop import Loop
-from hitl._schema import HitlConfig
-from hitl._storage import build_storage
-from hitl._storage import describe_storage
 from hitl._study import check_study_name
 from hitl._study import open_study
 from hitl._sweep import sweep_dashboard_url
@@ -38,6 +33,11 @@ from hitl._sweep_stop import request_sweep_stop
 from hitl._sweep_stop import tag_job_logs
 from hitl._sweep_stop import watch_sweep_stop
 from hitl._widgets import WidgetSet
+from hitl.config import build
+from hitl.config import build_storage
+from hitl.config import describe_storage
+from hitl.config import HitlConfig
+from hitl.config import scrub_saved_configs
 
 
 __all__ = ["Summary", "main", "run"]

@@ -14,17 +14,17 @@ from omegaconf import DictConfig
 from optuna.storages import InMemoryStorage
 
 from hitl._dashboard import EmbeddedDashboard
-from hitl._instantiate import build
-from hitl._logging import scrub_saved_configs
-from hitl._report import format_table
 from hitl._report import compare
+from hitl._report import format_table
 from hitl._report import load_results
 from hitl._report import write_comparison
-from hitl._storage import build_storage
 from hitl._sweep import DASHBOARD_ENV
 from hitl._sweep import new_sweep_id
 from hitl._sweep import SWEEP_ID_ENV
 from hitl._sweep_stop import stop_file
+from hitl.config import build
+from hitl.config import build_storage
+from hitl.config import scrub_saved_configs
 
 
 __all__ = ["SweepDashboard", "SweepReport", "SweepStop"]

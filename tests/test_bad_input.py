@@ -12,7 +12,7 @@ from omegaconf import DictConfig
 import pytest
 
 import hitl
-from hitl._instantiate import build
+from hitl.config import build
 from tests.conftest import compose_config
 
 

@@ -17,10 +17,10 @@ import hitl
 import hitl.evaluators
 from hitl.generators.perceptual import PerceptualColorGenerator
 import hitl.samplers
-from hitl._instantiate import build
-from hitl._storage import build_storage
-from tests.conftest import CONF
+from hitl.config import build
+from hitl.config import build_storage
 from tests.conftest import compose_config
+from tests.conftest import CONF
 
 
 GROUPS = sorted(p.name for p in CONF.iterdir() if p.is_dir() and p.name != "experiment")

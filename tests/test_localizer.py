@@ -16,12 +16,12 @@ from optuna_dashboard import register_objective_form_widgets
 import pytest
 
 from hitl import colorimetry
-from hitl._instantiate import build
+from hitl.config import build
 from hitl.generators import ColorGenerator
 from hitl.generators.perceptual import PerceptualColorGenerator
 from hitl.samplers import LocalizationSampler
-from tests.conftest import ROOT
 from tests.conftest import compose_config
+from tests.conftest import ROOT
 
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)

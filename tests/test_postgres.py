@@ -13,7 +13,7 @@ from optuna.trial import TrialState
 import pytest
 
 import hitl
-from hitl._storage import build_storage
+from hitl.config import build_storage
 from tests.conftest import Rater
 from tests.conftest import ROOT
 from tests.conftest import TUTORIAL

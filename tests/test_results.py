@@ -15,8 +15,8 @@ from PIL import Image
 import pytest
 
 import hitl
-from hitl._storage import build_storage
 from hitl.artifacts import FileSystemArtifactStore
+from hitl.config import build_storage
 from hitl.results import BEST_COLOUR
 from hitl.results import BORDER
 from hitl.results import contact_sheet

@@ -15,8 +15,8 @@ import pytest
 
 import hitl
 from hitl._dashboard import EmbeddedDashboard
-from hitl._instantiate import build
-from hitl._storage import build_storage
+from hitl.config import build
+from hitl.config import build_storage
 from tests.conftest import free_port
 from tests.conftest import TUTORIAL
 from tests.conftest import waiting_trials
