@@ -6,10 +6,10 @@ from hitl._app import Summary
 from hitl._errors import HitlError
 from hitl._loop import Loop
 from hitl._loop import Progress
-from hitl._widgets import Objective
-from hitl._widgets import WidgetSet
 from hitl.config import check_overrides
 from hitl.config import register_configs
+from hitl.server import Objective
+from hitl.server import WidgetSet
 
 
 __all__ = [

@@ -20,8 +20,6 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 import optuna
 
-from hitl._dashboard import check_host
-from hitl._dashboard import EmbeddedDashboard
 from hitl._errors import HitlError
 from hitl._loop import Loop
 from hitl._study import check_study_name
@@ -32,12 +30,14 @@ from hitl._sweep import write_job_result
 from hitl._sweep_stop import request_sweep_stop
 from hitl._sweep_stop import tag_job_logs
 from hitl._sweep_stop import watch_sweep_stop
-from hitl._widgets import WidgetSet
 from hitl.config import build
 from hitl.config import build_storage
 from hitl.config import describe_storage
 from hitl.config import HitlConfig
 from hitl.config import scrub_saved_configs
+from hitl.server import check_host
+from hitl.server import EmbeddedDashboard
+from hitl.server import WidgetSet
 
 
 __all__ = ["Summary", "main", "run"]

@@ -8,8 +8,8 @@ import optuna
 from optuna.storages import BaseStorage
 
 from hitl._errors import HitlError
-from hitl._widgets import WidgetSet
 from hitl.generators import Generator
+from hitl.server import WidgetSet
 
 
 WIDGET_SET_ATTR = "hitl:widget_set"

@@ -13,7 +13,6 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 from optuna.storages import InMemoryStorage
 
-from hitl._dashboard import EmbeddedDashboard
 from hitl._report import compare
 from hitl._report import format_table
 from hitl._report import load_results
@@ -25,6 +24,7 @@ from hitl._sweep_stop import stop_file
 from hitl.config import build
 from hitl.config import build_storage
 from hitl.config import scrub_saved_configs
+from hitl.server import EmbeddedDashboard
 
 
 __all__ = ["SweepDashboard", "SweepReport", "SweepStop"]

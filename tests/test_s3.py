@@ -14,9 +14,9 @@ from PIL import Image
 import pytest
 
 import hitl
-from hitl._dashboard import EmbeddedDashboard
 from hitl.config import build
 from hitl.config import build_storage
+from hitl.server import EmbeddedDashboard
 from tests.conftest import free_port
 from tests.conftest import TUTORIAL
 from tests.conftest import waiting_trials

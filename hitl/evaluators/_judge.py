@@ -8,7 +8,7 @@ from optuna_dashboard import ChoiceWidget
 from optuna_dashboard import SliderWidget
 from optuna_dashboard import TextInputWidget
 
-from hitl._widgets import Objective
+from hitl.server import Objective
 
 
 __all__ = ["rate"]

@@ -20,8 +20,8 @@ from optuna.trial import TrialState
 from hitl._errors import HitlError
 from hitl._errors import TRANSIENT_ERRORS
 from hitl._loop import READY_ATTR
-from hitl._widgets import WidgetSet
 from hitl.evaluators._judge import rate
+from hitl.server import WidgetSet
 
 
 __all__ = ["DISTANCE_ATTR", "SimulatedRater"]
