@@ -2,6 +2,9 @@
 
 from hitl.generators._base import Generator
 from hitl.generators.color import ColorGenerator
+from hitl.generators.photo import PhotoGenerator
+from hitl.generators.speech import SpeechGenerator
+from hitl.generators.synth import SynthGenerator
 
 
-__all__ = ["ColorGenerator", "Generator"]
+__all__ = ["ColorGenerator", "Generator", "PhotoGenerator", "SpeechGenerator", "SynthGenerator"]
