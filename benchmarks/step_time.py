@@ -79,12 +79,12 @@ from PIL import Image  # noqa: E402
 import sqlalchemy  # noqa: E402
 
 import hitl  # noqa: E402
-from hitl._loop import READY_ATTR  # noqa: E402
-from hitl._note import note_body  # noqa: E402
-from hitl._shown import output_key  # noqa: E402
 from hitl._study import open_study  # noqa: E402
 from hitl.config import build  # noqa: E402
 from hitl.config import build_storage  # noqa: E402
+from hitl.queue import READY_ATTR  # noqa: E402
+from hitl.queue._note import note_body  # noqa: E402
+from hitl.queue._shown import output_key  # noqa: E402
 
 
 PG_ADMIN_URL = os.environ.get("HITL_BENCH_POSTGRES_ADMIN", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")

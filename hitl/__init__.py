@@ -4,10 +4,10 @@ from hitl._app import main
 from hitl._app import run
 from hitl._app import Summary
 from hitl._errors import HitlError
-from hitl._loop import Loop
-from hitl._loop import Progress
 from hitl.config import check_overrides
 from hitl.config import register_configs
+from hitl.queue import Loop
+from hitl.queue import Progress
 from hitl.server import Objective
 from hitl.server import WidgetSet
 

@@ -21,7 +21,6 @@ from omegaconf import DictConfig
 import optuna
 
 from hitl._errors import HitlError
-from hitl._loop import Loop
 from hitl._study import check_study_name
 from hitl._study import open_study
 from hitl._sweep import sweep_dashboard_url
@@ -35,6 +34,7 @@ from hitl.config import build_storage
 from hitl.config import describe_storage
 from hitl.config import HitlConfig
 from hitl.config import scrub_saved_configs
+from hitl.queue import Loop
 from hitl.server import check_host
 from hitl.server import EmbeddedDashboard
 from hitl.server import WidgetSet

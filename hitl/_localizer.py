@@ -44,7 +44,6 @@ from optuna.samplers import BaseSampler
 from optuna.samplers import RandomSampler
 from optuna.trial import FrozenTrial
 
-from hitl._feed import TrialFeed
 from hitl._localizer_history import History
 from hitl._localizer_history import Key
 from hitl._localizer_history import SpaceScan
@@ -53,6 +52,7 @@ from hitl._localizer_space import Geometry
 from hitl._localizer_space import Levels
 from hitl._localizer_space import recorded_space
 from hitl._localizer_space import registered_widget
+from hitl.queue._feed import TrialFeed
 
 
 __all__ = ["LocalizationSampler", "OutputModel"]
@@ -368,7 +368,7 @@ class LocalizationSampler(BaseSampler):
     def _trials(self, study: optuna.Study, trial: FrozenTrial) -> list[FrozenTrial]:
         """The study's trials, read once per ask (both hooks of one ask want them).
 
-        Read through a :class:`~hitl._feed.TrialFeed`: only the trials that can have changed
+        Read through a :class:`~hitl.queue._feed.TrialFeed`: only the trials that can have changed
         since the last ask, and only what this sampler uses of them.
         """
         key = (_study_key(study), trial.number)

@@ -19,7 +19,7 @@ from optuna.trial import TrialState
 import pytest
 
 import hitl
-from hitl._loop import READY_ATTR
+from hitl.queue import READY_ATTR
 
 
 ROOT = Path(__file__).resolve().parents[1]

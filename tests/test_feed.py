@@ -8,7 +8,7 @@ import optuna
 from optuna.trial import TrialState
 import pytest
 
-from hitl._feed import TrialFeed
+from hitl.queue._feed import TrialFeed
 
 
 def _seen(trials: list[optuna.trial.FrozenTrial]) -> list[tuple]:

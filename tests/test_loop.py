@@ -15,11 +15,11 @@ from optuna_dashboard import get_note
 import pytest
 
 import hitl
-from hitl._loop import ERROR_ATTR
-from hitl._loop import READY_ATTR
 from hitl._study import open_study
 from hitl.config import build
 from hitl.config import build_storage
+from hitl.queue import ERROR_ATTR
+from hitl.queue import READY_ATTR
 from tests.conftest import Rater
 from tests.conftest import TUTORIAL
 from tests.conftest import waiting_trials
@@ -210,8 +210,8 @@ def test_a_rerun_elsewhere_warns_that_the_waiting_outputs_are_missing(
 
 def test_a_fresh_trial_is_the_trial_optuna_would_build(make_cfg: Callable[..., DictConfig]) -> None:
     """The loop builds its new trial from what it wrote; it must match optuna's own ``Trial`` for the same id."""
-    from hitl._lease import Worker
-    from hitl._loop import fresh_trial
+    from hitl.queue._lease import Worker
+    from hitl.queue._step import fresh_trial
 
     cfg = make_cfg(TUTORIAL)
     storage = build_storage(cfg.storage)

@@ -14,10 +14,10 @@ from optuna.trial import TrialState
 import pytest
 
 import hitl
-from hitl._loop import ERROR_ATTR
 from hitl._study import open_study
 from hitl.config import build
 from hitl.config import build_storage
+from hitl.queue import ERROR_ATTR
 from tests.conftest import Rater
 from tests.conftest import TUTORIAL
 from tests.conftest import waiting_trials

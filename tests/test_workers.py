@@ -18,7 +18,7 @@ import optuna
 from optuna.trial import TrialState
 import pytest
 
-from hitl._loop import READY_ATTR
+from hitl.queue import READY_ATTR
 from tests.conftest import free_port
 from tests.conftest import need
 from tests.conftest import ROOT

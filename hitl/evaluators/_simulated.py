@@ -19,8 +19,8 @@ from optuna.trial import TrialState
 
 from hitl._errors import HitlError
 from hitl._errors import TRANSIENT_ERRORS
-from hitl._loop import READY_ATTR
 from hitl.evaluators._judge import rate
+from hitl.queue import READY_ATTR
 from hitl.server import WidgetSet
 
 

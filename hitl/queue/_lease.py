@@ -22,7 +22,7 @@ from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
 from hitl._periodic import every
-from hitl._records import insert_trial
+from hitl.queue._records import insert_trial
 
 
 __all__ = ["LEASE_ATTR", "Worker"]

@@ -29,7 +29,7 @@ class Records:
     Stored one by one, as optuna's ``set_*_system_attr`` do, each is a transaction of its own
     (on SQLite, a commit to disk each). On an RDB storage they are inserted in one
     transaction: the trial's output, note and ready mark appear together, or none of them
-    (also when one of the keys exists already: see :mod:`hitl._shown`).
+    (also when one of the keys exists already: see :mod:`hitl.queue._shown`).
     """
 
     def __init__(self) -> None:

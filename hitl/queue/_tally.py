@@ -8,7 +8,7 @@ from optuna.storages import BaseStorage
 from optuna.study import StudyDirection
 from optuna.trial import TrialState
 
-from hitl._feed import TrialFeed
+from hitl.queue._feed import TrialFeed
 
 
 __all__ = ["Progress", "Tally"]
@@ -28,7 +28,7 @@ class Tally:
     """A study's waiting trials, ratings and best rating, kept current by reading only what changed.
 
     Finished trials never change again, so each update takes in only the trials that are new or
-    were unfinished at the last one (:class:`~hitl._feed.TrialFeed`, without parameters): on an
+    were unfinished at the last one (:class:`~hitl.queue._feed.TrialFeed`, without parameters): on an
     RDB storage one light query whatever the study's size. Counting with ``get_n_trials`` /
     ``get_all_trials`` instead costs a refresh of optuna's trial cache per count and a pass over
     every trial, and ``get_best_trial`` a sort of every rating in the database.
