@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 from optuna_dashboard import ChoiceWidget
 from optuna_dashboard import SliderWidget
 from optuna_dashboard import TextInputWidget
@@ -11,7 +12,7 @@ from optuna_dashboard import TextInputWidget
 from hitl.server import Objective
 
 
-__all__ = ["rate"]
+__all__ = ["nearest", "random_value", "rate"]
 
 
 def rate(objective: Objective, distance: float, *, thresholds: Sequence[float], worst: float) -> float:
@@ -40,3 +41,25 @@ def rate(objective: Objective, distance: float, *, thresholds: Sequence[float], 
     if isinstance(widget, TextInputWidget):
         return round(max(0.0, 100.0 - distance), 2) if maximize else round(distance, 2)
     raise TypeError(f"no simulated judgement for {type(widget).__name__}")
+
+
+def random_value(objective: Objective, rng: np.random.Generator) -> float:
+    """A rating given without looking: uniform over the widget's values (0..100 when typed)."""
+    widget = objective.widget
+    if isinstance(widget, ChoiceWidget):
+        return float(widget.values[int(rng.integers(len(widget.values)))])
+    if isinstance(widget, SliderWidget):
+        if widget.step:
+            steps = int(round((widget.max - widget.min) / widget.step))
+            return float(widget.min + int(rng.integers(steps + 1)) * widget.step)
+        return float(rng.uniform(widget.min, widget.max))
+    if isinstance(widget, TextInputWidget):
+        return round(float(rng.uniform(0.0, 100.0)), 2)
+    raise TypeError(f"no simulated judgement for {type(widget).__name__}")
+
+
+def nearest(objective: Objective, value: float, levels: Sequence[float]) -> float:
+    """A slider ``value`` moved to the nearest of ``levels`` (ties go to the lower); others unchanged."""
+    if not isinstance(objective.widget, SliderWidget):
+        return value
+    return float(min(levels, key=lambda level: (abs(level - value), level)))

@@ -19,6 +19,8 @@ from optuna.trial import TrialState
 
 from hitl._errors import HitlError
 from hitl._errors import TRANSIENT_ERRORS
+from hitl.evaluators._judge import nearest
+from hitl.evaluators._judge import random_value
 from hitl.evaluators._judge import rate
 from hitl.queue import READY_ATTR
 from hitl.server import WidgetSet
@@ -48,38 +50,62 @@ class SimulatedRater:
         success: Distance that counts as reaching the target, in sweep reports.
         delay: Seconds the simulated person takes per rating.
         seed: Seed of the noise.
+        lapse: Share of ratings given at random, whatever the output (an inconsistent
+            person): uniform over the widget's values (a slider's steps, the choices, 0..100
+            typed).
+        levels: The only slider values this person uses (a coarse person, e.g. ``[1, 5, 10]``):
+            each rating goes to the nearest of them. Other widgets ignore it.
     """
 
     def __init__(
         self,
         *,
-        scorer: Callable[[Path], float],
+        scorer: Callable[[Path], float] | None = None,
         noise_sd: float = 3.0,
         thresholds: Sequence[float] = (12.0, 30.0),
         worst: float = 60.0,
         success: float = 10.0,
         delay: float = 0.0,
         seed: int | None = None,
+        lapse: float = 0.0,
+        levels: Sequence[float] | None = None,
     ) -> None:
+        if scorer is None:
+            raise HitlError("evaluator.rater.scorer: no scorer fits this generator; pick one with "
+                            "evaluator/scorer=<option> (python run.py --help lists them) or set "
+                            "+evaluator.rater.scorer._target_=<your callable>")
         if noise_sd < 0:
             raise HitlError(f"evaluator.noise_sd={noise_sd}: must be 0 or more")
         if list(thresholds) != sorted(thresholds) or not thresholds:
             raise HitlError(f"evaluator.thresholds={list(thresholds)}: give increasing distances")
         if worst <= 0:
             raise HitlError(f"evaluator.worst={worst}: must be positive")
+        if not 0 <= lapse <= 1:
+            raise HitlError(f"evaluator.rater.lapse={lapse}: give a share in 0..1")
+        if levels is not None and not levels:
+            raise HitlError("evaluator.rater.levels is empty: list the slider values used, or null for all")
         self.scorer = scorer
         self.noise_sd = noise_sd
         self.thresholds = list(thresholds)
         self.worst = worst
         self.success = success
         self.delay = delay
+        self.lapse = lapse
+        self.levels = None if levels is None else sorted(float(v) for v in levels)
         self._rng = np.random.default_rng(seed)
 
     def judge(self, widgets: WidgetSet, output: Path) -> tuple[list[float], float]:
         """The values to submit for ``output``, and its noise-free distance."""
         distance = float(self.scorer(output))
         seen = distance + float(self._rng.normal(0.0, self.noise_sd)) if self.noise_sd else distance
-        return [rate(o, max(0.0, seen), thresholds=self.thresholds, worst=self.worst) for o in widgets.objectives], distance
+        values = []
+        for objective in widgets.objectives:
+            if self.lapse and self._rng.random() < self.lapse:
+                value = random_value(objective, self._rng)
+            else:
+                value = rate(objective, max(0.0, seen), thresholds=self.thresholds, worst=self.worst)
+            values.append(nearest(objective, value, self.levels) if self.levels else value)
+        return values, distance
 
     def start(self, *, study: optuna.Study, widgets: WidgetSet, artifact_store: ArtifactStore,
               dashboard_url: str | None, wakeup: threading.Event, stop: threading.Event,
