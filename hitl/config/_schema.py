@@ -28,6 +28,7 @@ class HitlConfig:
     """Top-level knobs; the five groups stay free-form ``_target_`` nodes."""
 
     study_name: str = "sunset-${widget.name}${evaluator.study_suffix}"
+    question: str = "Looks like sunset color?"  # the objective's name: what the person is asked
     batch: int = 4  # trials awaiting rating at once
     n_trials: Optional[int] = None  # stop once the study holds this many ratings
     timeout: Optional[float] = None  # seconds this run may last
