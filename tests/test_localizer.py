@@ -156,8 +156,8 @@ def test_bad_settings_fail_at_construction() -> None:
 
 
 def test_neighbour_sums_match_the_dense_computation() -> None:
-    from hitl._localizer import _Neighbours  # noqa: PLC0415 - the private helper under test
-    from hitl._localizer_measure import squared_distances  # noqa: PLC0415
+    from hitl.samplers._localizer._state import Neighbours as _Neighbours  # noqa: PLC0415 - the private helper under test
+    from hitl.samplers._localizer._measure import squared_distances  # noqa: PLC0415
 
     rng = np.random.default_rng(3)
     z, weights = rng.random((1500, 3)), rng.random(1500)
@@ -181,7 +181,7 @@ def test_perceptual_generator_measures_colour_differences_as_ciede2000() -> None
 
 
 def test_sampler_uses_the_output_model_measure_once_per_candidate_set() -> None:
-    from hitl._localizer_measure import Measure  # noqa: PLC0415 - the private helper under test
+    from hitl.samplers._localizer._measure import Measure  # noqa: PLC0415 - the private helper under test
 
     generator = PerceptualColorGenerator(space=SPACE, width=2, height=2)
     first, second = LocalizationSampler(output=generator, seed=0), LocalizationSampler(output=generator, seed=1)

@@ -1,4 +1,4 @@
-"""Sampler factories that add a check optuna lacks; plain samplers use optuna's classes directly."""
+"""Optuna's GPSampler, checked for its extras when it is built."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from typing import Any
 import optuna
 
 from hitl._errors import HitlError
-from hitl._localizer import LocalizationSampler
 
 
-__all__ = ["LocalizationSampler", "gp"]
+__all__ = ["gp"]
 
 
 def gp(**kwargs: Any) -> optuna.samplers.GPSampler:

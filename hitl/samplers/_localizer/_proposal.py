@@ -1,0 +1,106 @@
+"""The proposal: the candidate to show next, scored ``P(hit) + information * bits``.
+
+``P(hit)`` is the posterior mass of the ideal within ``radius`` of the candidate (the chance it is
+rated best); the bits are the expected information its rating gives. Trials still awaiting a
+rating count as misses for the first term and as their likeliest rating for the second, so a
+batch spreads out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hitl.samplers._localizer._model import RatingModel
+from hitl.samplers._localizer._state import State
+
+
+__all__ = ["Proposer"]
+
+
+class Proposer:
+    """Chooses the candidate to show next.
+
+    Args:
+        model: The rating model (its grid is the posterior's first axis).
+        radius: How near the ideal counts as a hit, in normalized units.
+        information: Weight of the expected information (bits) against the hit probability.
+        n_proposals: Candidates scored per ask: the likeliest, plus half as many at random.
+        n_draws: Posterior draws for the information estimate.
+    """
+
+    def __init__(self, *, model: RatingModel, radius: float, information: float, n_proposals: int,
+                 n_draws: int) -> None:
+        self.model = model
+        self.radius = radius
+        self.information = information
+        self.n_proposals = n_proposals
+        self.n_draws = n_draws
+
+    def choose(
+        self,
+        state: State,
+        joint: NDArray[np.float64],
+        to_pending: NDArray[np.float32],
+        count: int,
+        rng: np.random.Generator,
+    ) -> tuple[int | None, float]:
+        """The candidate to show next and its score; ``None`` when all were shown.
+
+        ``to_pending``: distances from each trial awaiting rating (rows) to each candidate.
+        """
+        weights = joint.sum(axis=0)
+        available = weights.copy()
+        for d in to_pending:  # a waiting trial will tell about its neighbourhood: count it as a miss
+            available[d < self.radius] = 0.0
+        if available.sum() <= 0:
+            available = weights.copy()
+        available /= available.sum()
+        free = state.free
+        if not free.any():
+            return None, 0.0
+
+        top = np.argpartition(-available, self.n_proposals)[: self.n_proposals] if len(available) > self.n_proposals \
+            else np.arange(len(available))
+        extra = rng.choice(len(state.z), size=min(len(state.z), self.n_proposals // 2), replace=False)
+        proposals = np.unique(np.concatenate([top, extra]))
+        proposals = proposals[free[proposals]]
+        if len(proposals) == 0:
+            proposals = np.flatnonzero(free)[: self.n_proposals]
+        score = state.near.sums(available)[proposals]  # the mass within radius of each proposal
+        if self.information > 0:
+            score = score + self.information * self._information(state, joint, proposals, to_pending, count, rng)
+        best = int(np.argmax(score))
+        return int(proposals[best]), float(score[best])
+
+    def _information(
+        self,
+        state: State,
+        joint: NDArray[np.float64],
+        proposals: NDArray[np.int64],
+        to_pending: NDArray[np.float32],
+        count: int,
+        rng: np.random.Generator,
+    ) -> NDArray[np.float64]:
+        """Expected information (bits) a rating of each proposal gives about the ideal and the scale.
+
+        Monte Carlo over (scale, ideal) pairs drawn from the posterior; each waiting trial is
+        assumed to get its likeliest rating first (a "believer" for the batch).
+        """
+        cdf = np.cumsum(joint.ravel())  # what rng.choice(p=...) does, without its checks of p (a pass each)
+        draws = np.searchsorted(cdf / cdf[-1], rng.random(self.n_draws), side="right")
+        # A concentrated posterior gives the same pair many times: weigh each distinct pair by its count.
+        draws, counts = np.unique(draws, return_counts=True)
+        hs, ms = np.divmod(draws, joint.shape[1])
+        table, entropy_table, step = self.model.table(count)
+        last = table.shape[1] - 1
+        draw_w = (counts / counts.sum()).astype(np.float32)
+        for d in to_pending[:, ms]:
+            probs = table[hs, np.minimum((d / step).astype(np.int64), last)]  # (draws, levels)
+            draw_w = draw_w * probs[:, int(np.argmax(draw_w @ probs))]
+            draw_w /= draw_w.sum()
+        d = state.measure.between(proposals, ms)
+        bins = np.minimum((d / step).astype(np.int64), last)  # (proposals, draws)
+        predictive = np.einsum("pdk,d->pk", table[hs[None, :], bins], draw_w)
+        entropy = -(predictive * np.log2(predictive)).sum(axis=1)
+        return entropy - entropy_table[hs[None, :], bins] @ draw_w

@@ -1,0 +1,246 @@
+"""The sampler: optuna's sampler interface over the rating model, the candidates and the proposal."""
+
+from __future__ import annotations
+
+from collections.abc import Container
+from collections.abc import Mapping
+from collections.abc import Sequence
+import logging
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.distributions import BaseDistribution
+from optuna.samplers import BaseSampler
+from optuna.samplers import RandomSampler
+from optuna.trial import FrozenTrial
+
+from hitl.queue._feed import TrialFeed
+from hitl.samplers._localizer._history import History
+from hitl.samplers._localizer._history import Key
+from hitl.samplers._localizer._history import SpaceScan
+from hitl.samplers._localizer._measure import Measure
+from hitl.samplers._localizer._model import RatingModel
+from hitl.samplers._localizer._outputs import candidates
+from hitl.samplers._localizer._outputs import keys_of
+from hitl.samplers._localizer._outputs import locate
+from hitl.samplers._localizer._outputs import shown_of
+from hitl.samplers._localizer._proposal import Proposer
+from hitl.samplers._localizer._space import Geometry
+from hitl.samplers._localizer._space import Levels
+from hitl.samplers._localizer._space import recorded_space
+from hitl.samplers._localizer._space import registered_widget
+from hitl.samplers._localizer._state import index_by_key
+from hitl.samplers._localizer._state import Neighbours
+from hitl.samplers._localizer._state import State
+
+
+__all__ = ["LocalizationSampler"]
+
+_log = logging.getLogger("hitl")
+_MANY_RATINGS = 1000  # taking in this many at once is worth a log line
+
+
+class LocalizationSampler(BaseSampler):
+    """Finds the region a person rates best from ordinal ratings, in few ratings; no torch.
+
+    Numeric parameters are modelled jointly (log ones on a log scale); categorical ones are
+    sampled at random. Distances are measured on the parameters' own scale divided by the
+    widest range (``isotropic=True``), so a generator with commensurate parameters (a
+    perceptual colour space) keeps its geometry; ``isotropic=False`` scales each axis to 0..1.
+    Single-objective studies only (others get random samples).
+
+    Args:
+        output: The generator (or any object) with ``output_keys`` / ``shown_points`` (see
+            :class:`OutputModel`) and ``suggest`` (gives the search space before the first
+            trial). Without those methods, outputs count as identical when their parameters
+            are (integers after rounding), and every point of the box as shown as itself.
+        n_candidates: Candidate ideals spread over the space; more is finer and slower.
+        radius: How near the ideal counts as a hit, in normalized units (0.1: a tenth of
+            the widest parameter range).
+        span: Range of the grid over the distance from which every rating is the worst.
+        best_share: Range of the grid over the best level's width, in steps of the others.
+        noise: The grid's rating noise (logistic scale), normalized units.
+        relative_noise: Noise growing with distance: perceptual scales are less exact far away.
+        lapse: Probability that a rating ignores the output (a slip of the hand).
+        information: Weight of the expected information (bits) against the hit probability.
+        n_proposals: Candidates scored per ask: the likeliest, plus half as many at random.
+        n_draws: Posterior draws for the information estimate.
+        isotropic: Measure distance on the parameters' shared scale, not per-axis 0..1.
+        seed: Seed of the posterior draws and the proposals (the candidate set is fixed).
+    """
+
+    def __init__(
+        self,
+        *,
+        output: Any = None,
+        n_candidates: int = 3000,
+        radius: float = 0.1,
+        span: Sequence[float] = (0.2, 0.8),
+        best_share: Sequence[float] = (0.35, 1.0),
+        noise: Sequence[float] = (0.01, 0.03),
+        relative_noise: float = 0.08,
+        lapse: float = 0.01,
+        information: float = 2.0,
+        n_proposals: int = 192,
+        n_draws: int = 384,
+        isotropic: bool = True,
+        seed: int | None = None,
+    ) -> None:
+        if n_candidates < 16:
+            raise ValueError(f"n_candidates={n_candidates}: use at least 16")
+        if radius <= 0:
+            raise ValueError(f"radius={radius}: must be positive")
+        if not 0 <= lapse < 1:
+            raise ValueError(f"lapse={lapse}: must be in [0, 1)")
+        if information < 0 or relative_noise < 0:
+            raise ValueError("information and relative_noise must be 0 or more")
+        if not noise or min(noise) <= 0:
+            raise ValueError(f"noise={list(noise)}: give positive values")
+        if n_proposals < 1 or n_draws < 1:
+            raise ValueError("n_proposals and n_draws must be at least 1")
+        self.output = output
+        self.n_candidates = int(n_candidates)
+        self.radius = float(radius)
+        self.relative_noise = float(relative_noise)
+        self.lapse = float(lapse)
+        self.information = float(information)
+        self.n_proposals = int(n_proposals)
+        self.n_draws = int(n_draws)
+        self.isotropic = bool(isotropic)
+        self._model = RatingModel(span=span, best_share=best_share, noise=noise,
+                                  relative_noise=self.relative_noise, lapse=self.lapse)
+        self._proposer = Proposer(model=self._model, radius=self.radius, information=self.information,
+                                  n_proposals=self.n_proposals, n_draws=self.n_draws)
+        self._rng = np.random.default_rng(seed)
+        self._random = RandomSampler(seed=seed)
+        self._state: State | None = None
+        self._scans: dict[tuple[Any, ...], SpaceScan] = {}
+        self._widgets: dict[tuple[Any, ...], Mapping[str, Any] | None] = {}
+        self._trials_cache: tuple[tuple[Any, ...], list[FrozenTrial]] | None = None
+        self._feeds: dict[tuple[Any, ...], TrialFeed] = {}
+        self.last_proposal: dict[str, Any] = {}
+        """What the last relative sample was based on (for logs and tests)."""
+
+    # -- optuna's sampler interface ---------------------------------------------------------
+
+    def reseed_rng(self) -> None:
+        self._rng = np.random.default_rng()
+        self._random.reseed_rng()
+
+    def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
+        if len(study.directions) != 1:
+            return {}
+        scan = self._scans.setdefault(_study_key(study), SpaceScan())
+        space = dict(scan.update(self._trials(study, trial)))
+        if not space:
+            space = recorded_space(self.output)
+        return dict(sorted(space.items()))
+
+    def sample_relative(
+        self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        if not search_space:
+            return {}
+        geometry = Geometry(search_space, self.isotropic)
+        state = self._state_for(geometry, _study_key(study))
+        history = state.history
+        history.update(self._trials(study, trial), trial.number)
+        levels = Levels.of(study, self._widget(study), history.values)
+        self._update_likelihood(state, levels)
+        joint = np.exp((state.log_lik - state.log_lik.max()).astype(np.float32)).astype(np.float64)  # (grid, candidates)
+        joint /= joint.sum()
+
+        state.mark_shown(history.take_changed_keys(), history.taken)
+        pending = history.pending
+        to_pending = state.measure.to_candidates(np.array(pending)) if pending else np.zeros((0, len(state.z)))
+        chosen, score = self._proposer.choose(state, joint, to_pending, levels.count, self._rng)
+        if chosen is None:  # every candidate was shown already
+            return self._unshown(geometry, history.taken)
+        marginal = joint.sum(axis=1)
+        cutoffs = self._model.cutoffs(levels.count)
+        self.last_proposal = {
+            "rated": len(history.rated),
+            "waiting": len(pending),
+            "score": float(score),
+            "best_radius": float(marginal @ cutoffs[:, 0]),
+            "span": float(marginal @ cutoffs[:, -1]),
+        }
+        return geometry.to_params(state.x[chosen])
+
+    def _unshown(self, geometry: Geometry, taken: Container[Key]) -> dict[str, Any]:
+        """A random point whose output has not been shown; ``{}`` (random sampling) if none is found."""
+        for _ in range(8):
+            x = shown_of(self.output, geometry, geometry.sample(self._rng, 512))
+            for point, key in zip(x, keys_of(self.output, geometry, x)):
+                if key not in taken:
+                    return geometry.to_params(point)
+        return {}
+
+    def sample_independent(
+        self, study: optuna.Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
+    ) -> Any:
+        return self._random.sample_independent(study, trial, param_name, param_distribution)
+
+    # -- candidates and trials --------------------------------------------------------------
+
+    def _state_for(self, geometry: Geometry, study_key: tuple[Any, ...]) -> State:
+        signature = (study_key, geometry.signature)
+        if self._state is not None and self._state.signature == signature:
+            return self._state
+        x, keys = candidates(self.output, geometry, self.n_candidates)
+        z = geometry.normalize(x)
+        measure = Measure(geometry, self.output, z)
+        self._state = State(
+            signature=signature,
+            x=x,
+            z=z,
+            measure=measure,
+            near=Neighbours.within(measure.between, len(z), self.radius),
+            keys=keys,
+            by_key=index_by_key(keys),
+            free=np.ones(len(x), dtype=bool),
+            log_lik=np.zeros((self._model.size, len(x))),
+            history=History(names=geometry.names, locate=lambda raw: locate(self.output, geometry, raw)),
+        )
+        return self._state
+
+    def _trials(self, study: optuna.Study, trial: FrozenTrial) -> list[FrozenTrial]:
+        """The study's trials, read once per ask (both hooks of one ask want them).
+
+        Read through a :class:`~hitl.queue._feed.TrialFeed`: only the trials that can have changed
+        since the last ask, and only what this sampler uses of them.
+        """
+        key = (_study_key(study), trial.number)
+        if self._trials_cache is None or self._trials_cache[0] != key:
+            feed = self._feeds.get(key[0])
+            if feed is None:
+                feed = self._feeds[key[0]] = TrialFeed(study._storage, study._study_id, params=True)
+            self._trials_cache = (key, feed.update())
+        return self._trials_cache[1]
+
+    def _widget(self, study: optuna.Study) -> Mapping[str, Any] | None:
+        """The rating widget registered with the study, read once (reading it reads every note)."""
+        key = _study_key(study)
+        if key not in self._widgets:
+            self._widgets[key] = registered_widget(study)
+        return self._widgets[key]
+
+    def _update_likelihood(self, state: State, levels: Levels) -> None:
+        """Add the log-likelihood of ratings not yet counted; start over if the scale changed."""
+        history = state.history
+        numbers = history.take_new_ratings()
+        if levels.signature != state.levels:
+            state.log_lik[:] = 0.0
+            state.levels = levels.signature
+            numbers = list(history.rated)
+        if len(numbers) >= _MANY_RATINGS:  # a resumed study: a few ms per rating, once
+            _log.info("LocalizationSampler: taking in %d earlier ratings (once per run)", len(numbers))
+        for number in numbers:
+            d = state.measure.to_candidates(history.points[number][0][None, :])[0]
+            state.log_lik += self._model.log_likelihood(d, levels.level(history.rated[number]), levels.count)
+
+
+def _study_key(study: optuna.Study) -> tuple[Any, ...]:
+    return (study.study_name, study._study_id)
+
