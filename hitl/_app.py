@@ -23,12 +23,6 @@ import optuna
 from hitl._errors import HitlError
 from hitl._study import check_study_name
 from hitl._study import open_study
-from hitl._sweep import sweep_dashboard_url
-from hitl._sweep import sweep_study_name
-from hitl._sweep import write_job_result
-from hitl._sweep_stop import request_sweep_stop
-from hitl._sweep_stop import tag_job_logs
-from hitl._sweep_stop import watch_sweep_stop
 from hitl.config import build
 from hitl.config import build_storage
 from hitl.config import describe_storage
@@ -38,6 +32,12 @@ from hitl.queue import Loop
 from hitl.server import check_host
 from hitl.server import EmbeddedDashboard
 from hitl.server import WidgetSet
+from hitl.sweeps import request_sweep_stop
+from hitl.sweeps import sweep_dashboard_url
+from hitl.sweeps import sweep_study_name
+from hitl.sweeps import tag_job_logs
+from hitl.sweeps import watch_sweep_stop
+from hitl.sweeps import write_job_result
 
 
 __all__ = ["Summary", "main", "run"]

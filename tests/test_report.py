@@ -8,9 +8,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from hitl._report import compare
-from hitl._report import write_comparison
-from hitl._sweep import RESULT_FILE
+from hitl.sweeps import compare
+from hitl.sweeps import RESULT_FILE
+from hitl.sweeps import write_comparison
 
 
 def _job(folder: Path, setting: str, distances: list[float]) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from hitl._sweep import RESULT_FILE
+from hitl.sweeps._jobs import RESULT_FILE
 
 
 __all__ = ["Row", "compare", "load_results", "write_comparison"]

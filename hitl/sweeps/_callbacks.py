@@ -1,4 +1,4 @@
-"""Hydra callbacks for sweeps (``-m``); ``conf/config.yaml`` registers both."""
+"""Hydra callbacks for sweeps (``-m``); ``conf/config.yaml`` registers them."""
 
 from __future__ import annotations
 
@@ -13,18 +13,18 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 from optuna.storages import InMemoryStorage
 
-from hitl._report import compare
-from hitl._report import format_table
-from hitl._report import load_results
-from hitl._report import write_comparison
-from hitl._sweep import DASHBOARD_ENV
-from hitl._sweep import new_sweep_id
-from hitl._sweep import SWEEP_ID_ENV
-from hitl._sweep_stop import stop_file
 from hitl.config import build
 from hitl.config import build_storage
 from hitl.config import scrub_saved_configs
 from hitl.server import EmbeddedDashboard
+from hitl.sweeps._jobs import DASHBOARD_ENV
+from hitl.sweeps._jobs import new_sweep_id
+from hitl.sweeps._jobs import SWEEP_ID_ENV
+from hitl.sweeps._report import compare
+from hitl.sweeps._report import format_table
+from hitl.sweeps._report import load_results
+from hitl.sweeps._report import write_comparison
+from hitl.sweeps._stop import stop_file
 
 
 __all__ = ["SweepDashboard", "SweepReport", "SweepStop"]
@@ -88,7 +88,7 @@ class SweepReport(Callback):
 
 
 class SweepStop(Callback):
-    """Ctrl-C or SIGTERM stop the whole sweep after each job's step in hand (see ``hitl._sweep_stop``).
+    """Ctrl-C or SIGTERM stop the whole sweep after each job's step in hand (see ``hitl.sweeps._stop``).
 
     While the jobs run, this process ignores Ctrl-C (the jobs, and worker processes started now,
     handle it themselves) and turns SIGTERM into the sweep's stop file; a second SIGTERM exits at once.

@@ -6,7 +6,7 @@ process it is sent to. Either way the stop is written as a file in the sweep fol
 jobs watch for it and stop after their step in hand, jobs not yet started are skipped, and the
 launching process waits for them and writes the sweep's report as usual.
 
-The launching process ignores SIGINT while the jobs run (:class:`hitl.callbacks.SweepStop`):
+The launching process ignores SIGINT while the jobs run (:class:`hitl.sweeps.SweepStop`):
 otherwise joblib would turn a Ctrl-C into killing its workers mid-step. Worker processes
 inherit that, so one waiting for its next job ignores Ctrl-C too; a job in hand stops on it.
 """
@@ -21,8 +21,8 @@ from pathlib import Path
 import threading
 
 from hitl._periodic import every
-from hitl._sweep import _multirun
-from hitl._sweep import SWEEP_ID_ENV
+from hitl.sweeps._jobs import _multirun
+from hitl.sweeps._jobs import SWEEP_ID_ENV
 
 
 __all__ = ["request_sweep_stop", "stop_file", "tag_job_logs", "watch_sweep_stop"]
