@@ -23,7 +23,7 @@ registered with the study (which value is best, how many levels there are). Log-
 are cached per trial, so an ask costs about the same at 10 or 1000 trials.
 """
 
-from hitl.samplers._localizer._outputs import OutputModel
+from hitl.samplers._outputs import OutputModel
 from hitl.samplers._localizer._sampler import LocalizationSampler
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from hitl.samplers._localizer._space import Geometry
+from hitl.samplers._space import Geometry
 
 
 __all__ = ["Measure"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Container
 from collections.abc import Mapping
 from collections.abc import Sequence
 import logging
@@ -16,20 +15,18 @@ from optuna.samplers import RandomSampler
 from optuna.trial import FrozenTrial
 
 from hitl.queue._feed import TrialFeed
-from hitl.samplers._localizer._history import History
-from hitl.samplers._localizer._history import Key
-from hitl.samplers._localizer._history import SpaceScan
+from hitl.samplers._history import History
+from hitl.samplers._history import SpaceScan
 from hitl.samplers._localizer._measure import Measure
 from hitl.samplers._localizer._model import RatingModel
-from hitl.samplers._localizer._outputs import candidates
-from hitl.samplers._localizer._outputs import keys_of
-from hitl.samplers._localizer._outputs import locate
-from hitl.samplers._localizer._outputs import shown_of
+from hitl.samplers._outputs import candidates
+from hitl.samplers._outputs import locate
+from hitl.samplers._outputs import unseen_params
 from hitl.samplers._localizer._proposal import Proposer
-from hitl.samplers._localizer._space import Geometry
-from hitl.samplers._localizer._space import Levels
-from hitl.samplers._localizer._space import recorded_space
-from hitl.samplers._localizer._space import registered_widget
+from hitl.samplers._space import Geometry
+from hitl.samplers._space import Levels
+from hitl.samplers._space import recorded_space
+from hitl.samplers._space import registered_widget
 from hitl.samplers._localizer._state import index_by_key
 from hitl.samplers._localizer._state import Neighbours
 from hitl.samplers._localizer._state import State
@@ -156,7 +153,7 @@ class LocalizationSampler(BaseSampler):
         to_pending = state.measure.to_candidates(np.array(pending)) if pending else np.zeros((0, len(state.z)))
         chosen, score = self._proposer.choose(state, joint, to_pending, levels.count, self._rng)
         if chosen is None:  # every candidate was shown already
-            return self._unshown(geometry, history.taken)
+            return unseen_params(self.output, geometry, self._rng, history.taken)
         marginal = joint.sum(axis=1)
         cutoffs = self._model.cutoffs(levels.count)
         self.last_proposal = {
@@ -167,15 +164,6 @@ class LocalizationSampler(BaseSampler):
             "span": float(marginal @ cutoffs[:, -1]),
         }
         return geometry.to_params(state.x[chosen])
-
-    def _unshown(self, geometry: Geometry, taken: Container[Key]) -> dict[str, Any]:
-        """A random point whose output has not been shown; ``{}`` (random sampling) if none is found."""
-        for _ in range(8):
-            x = shown_of(self.output, geometry, geometry.sample(self._rng, 512))
-            for point, key in zip(x, keys_of(self.output, geometry, x)):
-                if key not in taken:
-                    return geometry.to_params(point)
-        return {}
 
     def sample_independent(
         self, study: optuna.Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution

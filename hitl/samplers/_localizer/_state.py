@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from hitl.samplers._localizer._history import History
-from hitl.samplers._localizer._history import Key
+from hitl.samplers._history import History
+from hitl.samplers._history import Key
 from hitl.samplers._localizer._measure import Measure
 
 

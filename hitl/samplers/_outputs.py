@@ -1,7 +1,8 @@
-"""What the sampler knows of the outputs: which points show as themselves, which look identical."""
+"""What a sampler knows of the outputs: which points show as themselves, which look identical."""
 
 from __future__ import annotations
 
+from collections.abc import Container
 from collections.abc import Sequence
 from typing import Any
 from typing import Protocol
@@ -10,11 +11,11 @@ from typing import runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
-from hitl.samplers._localizer._history import Key
-from hitl.samplers._localizer._space import Geometry
+from hitl.samplers._history import Key
+from hitl.samplers._space import Geometry
 
 
-__all__ = ["OutputModel", "candidates", "keys_of", "locate", "shown_of"]
+__all__ = ["OutputModel", "candidates", "keys_of", "locate", "shown_of", "unseen_params"]
 
 _SELF_TOLERANCE = 0.01  # a candidate the output model moves further (normalized) is not shown as itself
 _CANDIDATE_SEED = 20050101  # candidates are a fixed set; seeds vary the draws and the proposals
@@ -75,3 +76,13 @@ def locate(output: Any, geometry: Geometry, raw: NDArray[np.float64]) -> tuple[N
     """Trials' parameter rows -> the points shown (normalized) and their output keys."""
     x = geometry.from_values(raw)
     return geometry.normalize(shown_of(output, geometry, x)), keys_of(output, geometry, x)
+
+
+def unseen_params(output: Any, geometry: Geometry, rng: np.random.Generator, taken: Container[Key]) -> dict[str, Any]:
+    """A random point whose output has not been shown; ``{}`` (optuna's random sampling) if none is found."""
+    for _ in range(8):
+        x = shown_of(output, geometry, geometry.sample(rng, 512))
+        for point, key in zip(x, keys_of(output, geometry, x)):
+            if key not in taken:
+                return geometry.to_params(point)
+    return {}

@@ -1,4 +1,4 @@
-"""What :class:`~hitl.samplers.LocalizationSampler` knows of a study, kept current by reading only what changed.
+"""What a sampler of hitl's knows of a study, kept current by reading only what changed.
 
 A finished trial never changes again, and trials are numbered 0, 1, 2... in a study, so each
 ask needs to look only at the trials new since the last one and at those unfinished then:

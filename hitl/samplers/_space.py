@@ -1,4 +1,4 @@
-"""The numeric search space and the rating scale as :class:`~hitl.samplers.LocalizationSampler` sees them."""
+"""The numeric search space and the rating scale as hitl's samplers see them."""
 
 from __future__ import annotations
 

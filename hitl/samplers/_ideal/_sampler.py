@@ -1,0 +1,206 @@
+"""IdealPointSampler: optuna's sampler interface around the ideal-point model."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+import logging
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+import optuna
+from optuna.distributions import BaseDistribution
+from optuna.samplers import BaseSampler
+from optuna.samplers import RandomSampler
+from optuna.trial import FrozenTrial
+
+from hitl.queue._feed import TrialFeed
+from hitl.samplers._history import History
+from hitl.samplers._history import SpaceScan
+from hitl.samplers._ideal._model import IdealPointModel
+from hitl.samplers._ideal._proposal import propose
+from hitl.samplers._outputs import keys_of
+from hitl.samplers._outputs import locate
+from hitl.samplers._outputs import shown_of
+from hitl.samplers._outputs import unseen_params
+from hitl.samplers._space import Geometry
+from hitl.samplers._space import Levels
+from hitl.samplers._space import recorded_space
+from hitl.samplers._space import registered_widget
+
+
+__all__ = ["IdealPointSampler"]
+
+_log = logging.getLogger("hitl")
+_CHUNK = 16  # ratings taken in at once when the model starts over: the cloud follows step by step
+
+
+class IdealPointSampler(BaseSampler):
+    """Finds what a person wants from ordinal ratings, in few ratings and in many dimensions.
+
+    The model (:class:`~hitl.samplers._ideal._model.IdealPointModel`): the person has an ideal
+    output; a rating falls with the distance from it, each parameter weighted by how much it
+    matters to them. The ideal, the weights, the rating curve and the noise are learned from
+    the ratings, as a cloud of particles that moves where the ratings point, so it keeps its
+    resolution in 6 or 12 dimensions. Each ask shows the candidate with the best expected rating
+    plus ``information`` times the bits a rating of it would tell, with the trials awaiting a
+    rating spread apart. It never proposes an output already shown or waiting (by the
+    generator's ``output_keys`` when it has them, else by the parameters as stored).
+
+    Numeric parameters are modelled on a 0..1 scale each (log ones on a log scale); categorical
+    ones are sampled at random. Single-objective studies only (others get random samples). It
+    reads the widget the study registered to know how many levels a rating has and which end is
+    best; numpy only, no torch.
+
+    Args:
+        output: The generator (optional): its ``suggest`` gives the search space before the
+            first trial; ``shown_points`` / ``output_keys`` (see
+            :class:`hitl.samplers.OutputModel`) say what is really shown and when two outputs
+            are the same.
+        n_particles: Size of the posterior cloud; more is finer and slower.
+        n_draws: Posterior draws each ask scores candidates under.
+        n_candidates: Candidates scored per ask.
+        information: Weight of the expected information (bits) against the expected rating.
+        scale_spread: How much more one parameter may matter than another (prior sd of the log
+            weights).
+        lapse: Share of ratings taken to ignore the output (a slip, a distraction).
+        max_ratings: Ratings the model's moves weigh at most (the best half, the latest half).
+        seed: Seed of the model and the proposals.
+    """
+
+    def __init__(
+        self,
+        *,
+        output: Any = None,
+        n_particles: int = 2048,
+        n_draws: int = 384,
+        n_candidates: int = 384,
+        information: float = 1.0,
+        scale_spread: float = 0.4,
+        lapse: float = 0.03,
+        max_ratings: int = 256,
+        seed: int | None = None,
+    ) -> None:
+        for name, value, least in (("n_particles", n_particles, 64), ("n_draws", n_draws, 8),
+                                   ("n_candidates", n_candidates, 3), ("max_ratings", max_ratings, 8)):
+            if value < least:
+                raise ValueError(f"{name}={value}: use at least {least}")
+        if information < 0 or scale_spread <= 0 or not 0 <= lapse < 1:
+            raise ValueError("information must be 0 or more, scale_spread positive, lapse in [0, 1)")
+        self.output = output
+        self.n_particles = int(n_particles)
+        self.n_draws = int(n_draws)
+        self.n_candidates = int(n_candidates)
+        self.information = float(information)
+        self.scale_spread = float(scale_spread)
+        self.lapse = float(lapse)
+        self.max_ratings = int(max_ratings)
+        self._seed = seed
+        self._rng = np.random.default_rng(seed)
+        self._random = RandomSampler(seed=seed)
+        self._state: _State | None = None
+        self._scans: dict[tuple[Any, ...], SpaceScan] = {}
+        self._widgets: dict[tuple[Any, ...], Mapping[str, Any] | None] = {}
+        self._feeds: dict[tuple[Any, ...], TrialFeed] = {}
+        self._trials_cache: tuple[tuple[Any, ...], list[FrozenTrial]] | None = None
+
+    def reseed_rng(self) -> None:
+        self._rng = np.random.default_rng()
+        self._random.reseed_rng()
+
+    def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
+        if len(study.directions) != 1:
+            return {}
+        scan = self._scans.setdefault(_study_key(study), SpaceScan())
+        space = dict(scan.update(self._trials(study, trial))) or recorded_space(self.output)
+        return dict(sorted(space.items()))
+
+    def sample_relative(
+        self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        if not search_space:
+            return {}
+        geometry = Geometry(search_space, isotropic=False)
+        state = self._state_for(geometry, _study_key(study))
+        state.history.update(self._trials(study, trial), trial.number)
+        levels = Levels.of(study, self._widget(study), state.history.values)
+        self._take_ratings(state, levels)
+        pending = np.array(state.history.pending).reshape(-1, len(geometry.names))
+        taken = state.history.taken
+
+        def shown(z: NDArray[np.float64]) -> NDArray[np.float64]:
+            return geometry.normalize(shown_of(self.output, geometry, geometry.denormalize(z)))
+
+        def unseen(z: NDArray[np.float64]) -> NDArray[np.bool_]:
+            keys = keys_of(self.output, geometry, geometry.denormalize(z))
+            return np.array([key not in taken for key in keys], dtype=bool)
+
+        z = propose(state.model, pending=pending, shown=shown, unseen=unseen, n_draws=self.n_draws,
+                    n_candidates=self.n_candidates, information=self.information)
+        if z is None:  # every candidate was shown already: a random unseen point, if any
+            return unseen_params(self.output, geometry, self._rng, taken)
+        return geometry.to_params(geometry.denormalize(z))
+
+    def sample_independent(
+        self, study: optuna.Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
+    ) -> Any:
+        return self._random.sample_independent(study, trial, param_name, param_distribution)
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _state_for(self, geometry: Geometry, study_key: tuple[Any, ...]) -> _State:
+        signature = (study_key, geometry.signature)
+        if self._state is None or self._state.signature != signature:
+            self._state = _State(signature=signature, geometry=geometry, model=None,
+                                 history=History(names=geometry.names,
+                                                 locate=lambda raw: locate(self.output, geometry, raw)))
+        return self._state
+
+    def _take_ratings(self, state: _State, levels: Levels) -> None:
+        """Give the model the ratings it lacks; start it over when the rating scale changed."""
+        history = state.history
+        numbers = history.take_new_ratings()
+        if state.model is None or state.levels != levels.signature:
+            state.model = IdealPointModel(
+                dims=len(state.geometry.names), count=levels.count, rng=self._rng,
+                n_particles=self.n_particles, scale_spread=self.scale_spread, lapse=self.lapse,
+                max_ratings=self.max_ratings,
+            )
+            state.levels = levels.signature
+            numbers = sorted(history.rated)
+            if len(numbers) > 100:
+                _log.info("IdealPointSampler: taking in %d earlier ratings (once per run)", len(numbers))
+        for first in range(0, len(numbers), _CHUNK):
+            chunk = numbers[first:first + _CHUNK]
+            points = np.array([history.points[n][0] for n in chunk])
+            state.model.add(points, np.array([levels.level(history.rated[n]) for n in chunk]))
+
+    def _trials(self, study: optuna.Study, trial: FrozenTrial) -> list[FrozenTrial]:
+        """The study's trials, read once per ask and only what changed (a :class:`~hitl.queue._feed.TrialFeed`)."""
+        key = (_study_key(study), trial.number)
+        if self._trials_cache is None or self._trials_cache[0] != key:
+            feed = self._feeds.get(key[0])
+            if feed is None:
+                feed = self._feeds[key[0]] = TrialFeed(study._storage, study._study_id, params=True)
+            self._trials_cache = (key, feed.update())
+        return self._trials_cache[1]
+
+    def _widget(self, study: optuna.Study) -> Mapping[str, Any] | None:
+        key = _study_key(study)
+        if key not in self._widgets:
+            self._widgets[key] = registered_widget(study)
+        return self._widgets[key]
+
+
+@dataclass
+class _State:
+    signature: tuple[Any, ...]
+    geometry: Geometry
+    model: IdealPointModel | None
+    history: History
+    levels: tuple[Any, ...] = ()
+
+
+def _study_key(study: optuna.Study) -> tuple[Any, ...]:
+    return (study.study_name, study._study_id)
