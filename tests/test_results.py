@@ -80,7 +80,7 @@ def test_contact_sheet_grid_labels_and_best_frames(rated: tuple, tmp_path: Path)
 
 
 def test_ratings_read_as_the_choice_labels(rated: tuple) -> None:
-    from hitl._sheet import _rating_labeller
+    from hitl.results._sheet import _rating_labeller
 
     study, _ = rated
     label = _rating_labeller(study)
