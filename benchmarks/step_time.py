@@ -79,7 +79,7 @@ from PIL import Image  # noqa: E402
 import sqlalchemy  # noqa: E402
 
 import hitl  # noqa: E402
-from hitl._study import open_study  # noqa: E402
+from hitl.app import open_study  # noqa: E402
 from hitl.config import build  # noqa: E402
 from hitl.config import build_storage  # noqa: E402
 from hitl.queue import READY_ATTR  # noqa: E402

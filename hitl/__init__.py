@@ -1,9 +1,9 @@
 """hitl: human-in-the-loop optimization on Optuna and Optuna Dashboard, configured with Hydra."""
 
-from hitl._app import main
-from hitl._app import run
-from hitl._app import Summary
 from hitl._errors import HitlError
+from hitl.app import main
+from hitl.app import run
+from hitl.app import Summary
 from hitl.config import check_overrides
 from hitl.config import register_configs
 from hitl.queue import Loop

@@ -142,7 +142,7 @@ def test_a_second_ctrl_c_is_one_line_and_status_130(monkeypatch: pytest.MonkeyPa
     def interrupted(cfg: DictConfig) -> None:
         raise KeyboardInterrupt  # what the second Ctrl-C raises in the middle of a step
 
-    monkeypatch.setattr(hitl._app, "run", interrupted)
+    monkeypatch.setattr(hitl.app._main, "run", interrupted)
     with pytest.raises(SystemExit) as info:
         hitl.main(compose_config([]))
     assert info.value.code == 130

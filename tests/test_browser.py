@@ -32,7 +32,7 @@ from _browser import missing
 from _browser import RunningHitl
 from conftest import free_port
 from conftest import need
-from hitl._study import open_study
+from hitl.app import open_study
 from hitl.config import build
 from hitl.config import build_storage
 from hitl.queue import Loop

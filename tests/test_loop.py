@@ -15,7 +15,7 @@ from optuna_dashboard import get_note
 import pytest
 
 import hitl
-from hitl._study import open_study
+from hitl.app import open_study
 from hitl.config import build
 from hitl.config import build_storage
 from hitl.queue import ERROR_ATTR

@@ -6,29 +6,27 @@ from collections.abc import Iterator
 import contextlib
 import copy
 import dataclasses
-from dataclasses import dataclass
 import logging
 from pathlib import Path
-import shutil
 import signal
-import sys
 import threading
 from typing import Any
 
 from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
 from omegaconf import DictConfig
 import optuna
 
 from hitl._errors import HitlError
-from hitl._study import check_study_name
-from hitl._study import open_study
+from hitl.app._study import check_study_name
+from hitl.app._study import open_study
+from hitl.app._summary import log_summary
+from hitl.app._summary import Summary
 from hitl.config import build
 from hitl.config import build_storage
 from hitl.config import describe_storage
 from hitl.config import HitlConfig
-from hitl.config import scrub_saved_configs
 from hitl.queue import Loop
+from hitl.results import write_results
 from hitl.server import check_host
 from hitl.server import EmbeddedDashboard
 from hitl.server import WidgetSet
@@ -40,25 +38,9 @@ from hitl.sweeps import watch_sweep_stop
 from hitl.sweeps import write_job_result
 
 
-__all__ = ["Summary", "main", "run"]
+__all__ = ["run"]
 
 _log = logging.getLogger("hitl")
-
-
-@dataclass(frozen=True)
-class Summary:
-    """How a run ended and where its results are."""
-
-    study_name: str
-    reason: str
-    rated: int
-    waiting: int
-    best_number: int | None
-    best_value: float | None
-    best_params: dict[str, Any] | None
-    storage: str
-    artifacts: str
-    dashboard_url: str | None
 
 
 def run(cfg: DictConfig) -> Summary | None:
@@ -151,7 +133,7 @@ def _serve(cfg: DictConfig, stop: threading.Event, *, storage: Any, study: optun
         storage=where, artifacts=str(getattr(artifact_store, "base_path", type(artifact_store).__name__)),
         dashboard_url=dashboard_url if cfg.dashboard.enabled else None,
     )
-    _log_summary(summary)
+    log_summary(summary)
     write_job_result(study, rater)
     if cfg.results and HydraConfig.initialized():
         _write_results(study, artifact_store, Path(HydraConfig.get().runtime.output_dir))
@@ -159,50 +141,12 @@ def _serve(cfg: DictConfig, stop: threading.Event, *, storage: Any, study: optun
 
 
 def _write_results(study: optuna.Study, artifact_store: Any, folder: Path) -> None:
-    # imported here: `python -m hitl.results` must not find itself imported by `import hitl`
-    from hitl.results import write_results  # noqa: PLC0415
-
     try:
         paths = write_results(study, artifact_store, folder)
     except HitlError as exc:  # no ratings yet: nothing to show
         _log.info("no contact sheet: %s", exc)
         return
     _log.info("contact sheet and plots: %s", ", ".join(str(p) for p in paths))
-
-
-def main(cfg: DictConfig) -> Summary | None:
-    """:func:`run` for the command line: a :class:`HitlError` becomes one line and exit status 2."""
-    if HydraConfig.initialized():
-        hc = HydraConfig.get()
-        if hc.output_subdir is not None:
-            scrub_saved_configs(Path(hc.runtime.output_dir) / hc.output_subdir)
-        if hc.mode == RunMode.MULTIRUN:
-            scrub_saved_configs(Path(hc.sweep.dir))  # the sweep's multirun.yaml
-    try:
-        return run(cfg)
-    except HitlError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        if not getattr(exc, "after_start", False):
-            _remove_run_folder()
-        raise SystemExit(2) from None
-    except KeyboardInterrupt:  # the second Ctrl-C: a traceback would say nothing more
-        print("stopped at once: a trial being made is repaired by a later run once its lease has run out",
-              file=sys.stderr)
-        raise SystemExit(130) from None
-
-
-def _remove_run_folder() -> None:
-    """A run refused for bad input leaves no trace: Hydra's folder for it goes too."""
-    if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.RUN:
-        return
-    folder = Path(HydraConfig.get().runtime.output_dir)
-    if not folder.is_dir():
-        return
-    shutil.rmtree(folder, ignore_errors=True)
-    for parent in folder.parents:  # outputs/<date>/ and outputs/ when left empty
-        if parent == Path.cwd() or not parent.is_dir() or any(parent.iterdir()):
-            break
-        parent.rmdir()
 
 
 def _probe(sampler: optuna.samplers.BaseSampler, generator: Any) -> None:
@@ -258,12 +202,3 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
-
-
-def _log_summary(s: Summary) -> None:
-    total = {"n_trials": "n_trials reached", "timeout": "timeout reached", "stopped": "stopped"}[s.reason]
-    _log.info("%s: %d rating(s) in study '%s', %d still waiting", total, s.rated, s.study_name, s.waiting)
-    if s.best_number is not None:
-        params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in (s.best_params or {}).items())
-        _log.info("best: trial %d rated %g (%s)", s.best_number, s.best_value, params)
-    _log.info("database: %s | artifacts: %s", s.storage, s.artifacts)
