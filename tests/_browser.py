@@ -1,6 +1,6 @@
 """Debian's chromium driven by Playwright, and hitl.run on a thread for it to look at.
 
-Shared by tests/test_browser.py and docs/screenshot.py.
+Shared by tests/server/test_browser.py and docs/screenshot.py.
 """
 
 from __future__ import annotations

@@ -131,7 +131,7 @@ def test_refill_is_prompt_after_a_rating(make_cfg: Callable[..., DictConfig]) ->
 
 
 def test_a_failing_render_fails_that_trial_and_the_loop_goes_on(make_cfg: Callable[..., DictConfig]) -> None:
-    cfg = make_cfg(TUTORIAL, "timeout=3", "batch=2", "generator._target_=tests.test_loop.FlakyGenerator")
+    cfg = make_cfg(TUTORIAL, "timeout=3", "batch=2", "generator._target_=tests.queue.test_loop.FlakyGenerator")
     summary = hitl.run(cfg)
     study = optuna.load_study(study_name="tutorial-choice", storage=_storage(cfg))
     failed = [t for t in study.trials if t.state == TrialState.FAIL]
@@ -140,7 +140,7 @@ def test_a_failing_render_fails_that_trial_and_the_loop_goes_on(make_cfg: Callab
 
 
 def test_a_generator_that_always_fails_stops_the_run(make_cfg: Callable[..., DictConfig]) -> None:
-    cfg = make_cfg(TUTORIAL, "timeout=5", "generator._target_=tests.test_loop.BrokenGenerator")
+    cfg = make_cfg(TUTORIAL, "timeout=5", "generator._target_=tests.queue.test_loop.BrokenGenerator")
     with pytest.raises(hitl.HitlError, match="renders failed in a row"):
         hitl.run(cfg)
 
