@@ -33,6 +33,8 @@ from hitl.results._text import load_font
 from hitl.results._text import printable
 from hitl.results._text import text_cell
 from hitl.results._text import TEXT_COLOUR
+from hitl.results._waveform import WAVE_SUFFIXES
+from hitl.results._waveform import waveform_cell
 
 
 __all__ = ["contact_sheet", "rated_trials"]
@@ -160,7 +162,7 @@ def _same(a: Any, b: float) -> bool:
 
 
 def _thumbnail(trial: FrozenTrial, store: ArtifactStore, side: int, font: ImageFont.ImageFont) -> Image.Image:
-    """The trial's output scaled into a ``side`` square; a grey square naming it otherwise."""
+    """The trial's output scaled into a ``side`` square (a WAV's waveform); a grey square naming it otherwise."""
     meta = _output(trial)
     if meta is None:
         return text_cell("(no output)", side, font)
@@ -185,6 +187,12 @@ def _thumbnail(trial: FrozenTrial, store: ArtifactStore, side: int, font: ImageF
         square = Image.new("RGB", (side, side), _THUMB_BACKGROUND)
         square.paste(img, ((side - img.width) // 2, (side - img.height) // 2))
         return square
+    if Path(filename).suffix.lower() in WAVE_SUFFIXES:
+        try:
+            with contextlib.closing(store.open_reader(meta["artifact_id"])) as reader:
+                return waveform_cell(reader.read(), side, font, filename)
+        except Exception as exc:  # noqa: BLE001 - an unreadable sound gets its name, as any other file
+            _log.warning("trial %d: cannot draw its sound %s (%s)", trial.number, filename, _one_line(exc))
     return text_cell(filename, side, font)
 
 
