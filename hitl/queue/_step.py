@@ -45,9 +45,9 @@ class TrialMaker:
     """Makes the queue's trials for one worker, and gives up when they keep failing.
 
     Args:
-        study: The study; its sampler suggests parameters.
-        generator: Renders each trial's output.
-        artifact_store: Where outputs are uploaded.
+        study: The study whose sampler proposes each trial's parameters.
+        generator: Suggests the parameters and renders the output from them.
+        artifact_store: The store each output is uploaded to.
         worker: This worker, whose claim on the trial it makes is renewed meanwhile.
         max_render_failures: Renders failing in a row before the run gives up.
         max_repeats: New outputs in a row identical to ones already shown before the run gives
