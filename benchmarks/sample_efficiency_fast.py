@@ -114,6 +114,7 @@ def build(config: Config, seed: int) -> tuple[Any, Any, Any]:
     root = OmegaConf.create(
         {
             "seed": seed,
+            "question": "Looks like sunset color?",  # the widget files ask ${question}
             "sampler": OmegaConf.load(ROOT / "conf" / "sampler" / f"{config.sampler}.yaml"),
             "generator": OmegaConf.load(ROOT / "conf" / "generator" / f"{config.generator}.yaml"),
             "widget": OmegaConf.load(ROOT / "conf" / "widget" / f"{config.widget}.yaml"),
