@@ -26,8 +26,8 @@ def propose(
     """The normalized point to show next, or ``None`` when no candidate is unseen.
 
     Candidates: ideals drawn from the posterior, the same jittered by half the posterior's
-    spread, and points at random; each as the output model shows it (``shown``), and only
-    those whose output was never shown (``unseen``). Score: the expected rating (0 the worst,
+    spread, the posterior's mean ideal and points around it, and points at random; each as the
+    output model shows it (``shown``), and only those whose output was never shown (``unseen``). Score: the expected rating (0 the worst,
     1 the best) plus ``information`` times the bits a rating of it is expected to tell about
     the model. Trials awaiting a rating (``pending``) count twice over, so a batch spreads
     out: for the expected rating, draws under which they would be rated well lose weight (the
@@ -37,10 +37,16 @@ def propose(
     rng, d, k = model.rng, model.dims, model.count
     theta = model.draw(n_draws)
     ideals = model.ideals(theta)
-    third = max(1, n_candidates // 3)
+    quarter = max(1, n_candidates // 4)
     spread = ideals.std(axis=0) + 1e-3
-    jitter = np.clip(ideals[:third] + rng.normal(0.0, 0.5, (third, d)) * spread, 0.0, 1.0)
-    candidates = shown(np.vstack([ideals[:third], jitter, rng.random((third, d))]))
+    mean = ideals.mean(axis=0)
+    candidates = shown(np.vstack([
+        ideals[:quarter],
+        np.clip(ideals[:quarter] + rng.normal(0.0, 0.5, (quarter, d)) * spread, 0.0, 1.0),
+        mean[None, :],  # the posterior's centre: the best bet long before any draw lands on it
+        np.clip(mean + rng.normal(0.0, 0.5, (quarter, d)) * spread, 0.0, 1.0),
+        rng.random((quarter, d)),
+    ]))
     candidates = candidates[unseen(candidates)]
     if len(candidates) == 0:
         return None

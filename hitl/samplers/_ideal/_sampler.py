@@ -76,7 +76,7 @@ class IdealPointSampler(BaseSampler):
         n_particles: int = 2048,
         n_draws: int = 384,
         n_candidates: int = 384,
-        information: float = 1.0,
+        information: float = 0.5,
         scale_spread: float = 0.4,
         lapse: float = 0.03,
         max_ratings: int = 256,
