@@ -15,6 +15,7 @@ import sys
 
 from hydra import compose
 from hydra import initialize_config_dir
+from hydra import initialize_config_module
 from hydra.errors import HydraException
 from hydra.errors import MissingConfigException
 from omegaconf.errors import OmegaConfBaseException
@@ -25,12 +26,24 @@ from hitl._errors import mask_secrets
 __all__ = ["check_overrides", "describe_config_error"]
 
 
-def check_overrides(argv: Sequence[str], *, config_dir: Path, config_name: str = "config") -> None:
-    """Compose ``config_name`` with the overrides in ``argv``; on an error print one line and exit 2."""
+def check_overrides(argv: Sequence[str], *, config_dir: Path | None = None, config_module: str | None = None,
+                    config_name: str = "config") -> None:
+    """Compose ``config_name`` with the overrides in ``argv``; on an error print one line and exit 2.
+
+    Args:
+        argv: The command line's arguments after the program.
+        config_dir: The app's config folder (``run.py``'s ``conf/``, or your own app's).
+        config_module: Or the config package, e.g. ``hitl.conf`` for the ``hitl`` command.
+        config_name: The primary config.
+    """
     if any(arg.startswith("-") for arg in argv):
         return
+    if config_module is not None:
+        init = initialize_config_module(config_module=config_module, version_base="1.3")
+    else:
+        init = initialize_config_dir(config_dir=str(config_dir), version_base="1.3")
     try:
-        with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
+        with init:
             compose(config_name=config_name, overrides=list(argv))
     except (HydraException, OmegaConfBaseException) as exc:
         print(f"error: {describe_config_error(exc)}", file=sys.stderr)

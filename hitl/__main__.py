@@ -1,0 +1,6 @@
+"""``python -m hitl``: the ``hitl`` command."""
+
+from hitl._command import command
+
+
+command()
