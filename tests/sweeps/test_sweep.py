@@ -57,7 +57,7 @@ def test_joblib_sweep_shares_one_dashboard_rated_over_http(tmp_path: Path) -> No
     port = free_port()
     res = subprocess.run(
         RUN + ["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "evaluator=simulated",
-               "sampler=tpe,random", "n_trials=4", f"dashboard.port={port}", f"hydra.sweep.dir={tmp_path / 's'}"],
+               "sampler=tpe,random", "n_trials=4", "dashboard.enabled=true", f"dashboard.port={port}", f"hydra.sweep.dir={tmp_path / 's'}"],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
     )
     out = res.stdout + res.stderr
