@@ -19,7 +19,9 @@ import optuna
 from hitl._errors import HitlError
 from hitl.app._study import check_study_name
 from hitl.app._study import open_study
+from hitl.app._summary import best_colour
 from hitl.app._summary import log_summary
+from hitl.app._summary import rating_label
 from hitl.app._summary import Summary
 from hitl.config import build
 from hitl.config import build_storage
@@ -28,7 +30,9 @@ from hitl.config import HitlConfig
 from hitl.queue import Loop
 from hitl.results import write_results
 from hitl.server import check_host
-from hitl.server import EmbeddedDashboard
+from hitl.server import announce
+from hitl.server import build_dashboard
+from hitl.server import check_rating_knobs
 from hitl.server import WidgetSet
 from hitl.sweeps import request_sweep_stop
 from hitl.sweeps import sweep_dashboard_url
@@ -95,20 +99,19 @@ def _serve(cfg: DictConfig, stop: threading.Event, *, storage: Any, study: optun
     wakeup, rater_stop = threading.Event(), threading.Event()
     dashboard, dashboard_url = None, sweep_dashboard_url()
     if cfg.dashboard.enabled and dashboard_url is None:
-        dashboard = EmbeddedDashboard(
-            storage=storage, artifact_store=artifact_store, host=cfg.dashboard.host,
-            port=cfg.dashboard.port, on_tell=wakeup.set,
-        ).start()
+        dashboard = build_dashboard(cfg.dashboard, storage=storage, artifact_store=artifact_store,
+                                    on_tell=wakeup.set).start()
         dashboard_url = dashboard.url
     if cfg.dashboard.enabled:
-        _log.info("rate the trials at %s/dashboard/studies/%d/trials", dashboard_url, study._study_id)
+        announce(study, url=dashboard_url, dashboard=dashboard, batch=cfg.batch,
+                 raters_per_output=cfg.raters_per_output)
     elif rater is None:
         _log.info("no dashboard here (dashboard.enabled=false): rate where one serves this storage, e.g. "
                   "optuna-dashboard %s --artifact-dir %s", where, getattr(artifact_store, "base_path", "<artifacts>"))
     loop = Loop(
         study=study, generator=generator, artifact_store=artifact_store, batch=cfg.batch,
         n_trials=cfg.n_trials, timeout=cfg.timeout, poll_interval=cfg.poll_interval,
-        wakeup=wakeup, stop=stop, lease=cfg.lease,
+        wakeup=wakeup, stop=stop, lease=cfg.lease, rating_label=rating_label(widgets),
     )
     rater_thread = None
     if rater is not None:
@@ -132,6 +135,9 @@ def _serve(cfg: DictConfig, stop: threading.Event, *, storage: Any, study: optun
         best_number=progress.best_number, best_value=progress.best_value, best_params=best_params,
         storage=where, artifacts=str(getattr(artifact_store, "base_path", type(artifact_store).__name__)),
         dashboard_url=dashboard_url if cfg.dashboard.enabled else None,
+        best_numbers=progress.best_numbers,
+        best_label=None if progress.best_value is None else rating_label(widgets)(progress.best_value),
+        best_colour=None if best_params is None else best_colour(generator, best_params),
     )
     log_summary(summary)
     write_job_result(study, rater)
@@ -178,6 +184,7 @@ def _check_knobs(cfg: DictConfig) -> None:
         raise HitlError(f"lease={cfg.lease}: must be positive seconds")
     if cfg.poll_interval <= 0:
         raise HitlError(f"poll_interval={cfg.poll_interval}: must be positive seconds")
+    check_rating_knobs(cfg)
     if not 0 <= cfg.dashboard.port <= 65535:
         raise HitlError(f"dashboard.port={cfg.dashboard.port}: must be 0..65535 (0: any free port)")
 

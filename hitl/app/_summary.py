@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 import logging
+import math
 from typing import Any
 
+from hitl.server import WidgetSet
 
-__all__ = ["Summary", "log_summary"]
+
+__all__ = ["Summary", "best_colour", "log_summary", "rating_label"]
 
 _log = logging.getLogger("hitl")
 
 
 @dataclass(frozen=True)
 class Summary:
-    """How a run ended and where its results are."""
+    """How a run ended and where its results are.
+
+    ``best_number`` is the lowest-numbered of the best trials, ``best_numbers`` all of them (a
+    choice widget often rates several alike); ``best_label`` is the best rating as the person
+    chose it (a choice's label), ``best_colour`` the best trial's colour as sRGB hex where the
+    generator makes colours.
+    """
 
     study_name: str
     reason: str
@@ -26,6 +37,35 @@ class Summary:
     storage: str
     artifacts: str
     dashboard_url: str | None
+    best_numbers: tuple[int, ...] = ()
+    best_label: str | None = None
+    best_colour: str | None = None
+
+
+def rating_label(widgets: WidgetSet) -> Callable[[float], str]:
+    """How a rating of the first objective reads: a choice widget's label, else the number."""
+    widget = widgets.objectives[0].widget
+    pairs = list(zip(getattr(widget, "values", None) or [], getattr(widget, "choices", None) or []))
+
+    def label(value: float) -> str:
+        for v, choice in pairs:
+            if math.isclose(float(v), value, rel_tol=0, abs_tol=1e-9):
+                return str(choice).strip()
+        return f"{value:g}"
+
+    return label
+
+
+def best_colour(generator: Any, params: Mapping[str, Any]) -> str | None:
+    """The colour a colour generator shows for ``params``, as ``#rrggbb``; ``None`` for other generators."""
+    rgb = getattr(generator, "rgb", None)
+    if not callable(rgb):
+        return None
+    try:
+        r, g, b = rgb(params)
+    except Exception:  # a generator's own rgb() of another meaning: no colour to show
+        return None
+    return f"#{int(r):02x}{int(g):02x}{int(b):02x}"
 
 
 def log_summary(s: Summary) -> None:
@@ -33,5 +73,9 @@ def log_summary(s: Summary) -> None:
     _log.info("%s: %d rating(s) in study '%s', %d still waiting", total, s.rated, s.study_name, s.waiting)
     if s.best_number is not None:
         params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in (s.best_params or {}).items())
-        _log.info("best: trial %d rated %g (%s)", s.best_number, s.best_value, params)
+        colour = f"; sRGB {s.best_colour}" if s.best_colour else ""
+        rated = s.best_label if s.best_label is not None else f"{s.best_value:g}"
+        tied = [n for n in s.best_numbers if n != s.best_number]
+        ties = f"; tied with trial{'s' if len(tied) > 1 else ''} {', '.join(map(str, tied))}" if tied else ""
+        _log.info("best: trial %d rated %s (%s%s)%s", s.best_number, rated, params, colour, ties)
     _log.info("database: %s | artifacts: %s", s.storage, s.artifacts)

@@ -38,8 +38,12 @@ class ColorGenerator(Generator):
         self.width = width
         self.height = height
 
+    def rgb(self, params: Mapping[str, Any]) -> tuple[int, int, int]:
+        """The integer sRGB colour shown for ``params``."""
+        r, g, b = (int(round(params[c])) for c in "rgb")
+        return r, g, b
+
     def render(self, params: Mapping[str, Any], directory: Path) -> Path:
-        rgb = tuple(int(round(params[c])) for c in "rgb")
         path = directory / "color.png"
-        Image.new("RGB", (self.width, self.height), rgb).save(path)
+        Image.new("RGB", (self.width, self.height), self.rgb(params)).save(path)
         return path

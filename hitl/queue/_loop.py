@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import dataclasses
 import logging
 import threading
@@ -44,6 +45,8 @@ class Loop:
         max_repeats: New outputs in a row identical to ones already shown before the run gives
             up (the search space is exhausted).
         lease: Seconds this worker's claim on a trial it is making lasts without renewal.
+        rating_label: How the progress line shows a rating (a choice widget's label); the
+            number by default.
     """
 
     def __init__(
@@ -61,6 +64,7 @@ class Loop:
         max_render_failures: int = 5,
         max_repeats: int = 20,
         lease: float = 30.0,
+        rating_label: Callable[[float], str] | None = None,
     ) -> None:
         self.study = study
         self.generator = generator
@@ -76,6 +80,7 @@ class Loop:
         self._storage = study._storage
         self._study_id = study._study_id
         self._shown: Progress | None = None
+        self._label = rating_label or (lambda value: f"{value:g}")
         worker = Worker(self._storage, lease)
         self._repair = Repair(storage=self._storage, artifact_store=artifact_store, worker=worker)
         self._maker = TrialMaker(study=study, generator=generator, artifact_store=artifact_store, worker=worker,
@@ -190,7 +195,9 @@ class Loop:
         total = f"/{self.n_trials}" if self.n_trials is not None else ""
         best = ""
         if progress.best_value is not None:
-            best = f" | best {progress.best_value:g} (trial {progress.best_number})"
+            numbers = ", ".join(str(n) for n in progress.best_numbers)  # ties: every one
+            trials = "trials" if len(progress.best_numbers) > 1 else "trial"
+            best = f" | best {self._label(progress.best_value)} ({trials} {numbers})"
         _log.info("waiting %d | rated %d%s%s", progress.waiting, progress.rated, total, best)
 
     def _finish(self, reason: str) -> str:

@@ -21,7 +21,8 @@ class Progress:
     waiting: int
     rated: int
     best_value: float | None = None
-    best_number: int | None = None
+    best_number: int | None = None  # the lowest-numbered of the best
+    best_numbers: tuple[int, ...] = ()  # every trial rated best, in trial order
 
 
 class Tally:
@@ -33,8 +34,8 @@ class Tally:
     ``get_all_trials`` instead costs a refresh of optuna's trial cache per count and a pass over
     every trial, and ``get_best_trial`` a sort of every rating in the database.
 
-    Of equally rated trials the best is the one with the lowest number (``get_best_trial``
-    leaves ties to the database).
+    Equally rated best trials are all kept (``best_numbers``); ``best_number`` is the lowest of
+    them (``get_best_trial`` leaves ties to the database).
     """
 
     def __init__(self, storage: BaseStorage, study_id: int, direction: StudyDirection | None) -> None:
@@ -42,7 +43,7 @@ class Tally:
         self._maximize = None if direction is None else direction == StudyDirection.MAXIMIZE
         self._unfinished: dict[int, TrialState] = {}
         self.rated = 0
-        self._best: tuple[float, int] | None = None  # (value, number)
+        self._best: tuple[float, list[int]] | None = None  # (value, numbers rated so)
 
     @property
     def unfinished_ids(self) -> set[int]:
@@ -58,8 +59,11 @@ class Tally:
         return sum(1 for state in self._unfinished.values() if state == TrialState.RUNNING)
 
     def progress(self) -> Progress:
-        best_value, best_number = self._best if self._best is not None else (None, None)
-        return Progress(self.waiting, self.rated, best_value, best_number)
+        if self._best is None:
+            return Progress(self.waiting, self.rated)
+        value, numbers = self._best
+        ordered = tuple(sorted(numbers))
+        return Progress(self.waiting, self.rated, value, ordered[0], ordered)
 
     def update(self) -> None:
         self._feed.update()
@@ -77,9 +81,10 @@ class Tally:
         if self._maximize is None:
             return
         if self._best is None:
-            self._best = (value, number)
+            self._best = (value, [number])
             return
-        best_value, best_number = self._best
-        better = value > best_value if self._maximize else value < best_value
-        if better or (value == best_value and number < best_number):
-            self._best = (value, number)
+        best_value, numbers = self._best
+        if value == best_value:
+            numbers.append(number)
+        elif value > best_value if self._maximize else value < best_value:
+            self._best = (value, [number])

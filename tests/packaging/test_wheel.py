@@ -72,6 +72,7 @@ def test_the_commands_run_a_simulated_study(venv: Path, tmp_path: Path) -> None:
     for command in ([str(venv / "bin" / "hitl")], [str(venv / "bin" / "python"), "-m", "hitl"]):
         out = _ok([*command, "evaluator=simulated", "n_trials=3", "storage=memory"], cwd=tmp_path)
         assert "n_trials reached: 3 rating(s) in study 'sunset-slider-simulated'" in out
+        assert "rate the trials at" not in out  # nobody needs to rate: no dashboard
     res = _run([str(venv / "bin" / "hitl"), "batchh=3"], cwd=tmp_path)
     assert res.returncode == 2 and res.stderr.startswith("error: batchh") and res.stderr.count("\n") == 1
 
@@ -94,7 +95,7 @@ def test_an_own_app_composes_hitl_groups_with_its_own_and_is_rated_over_http(ven
             proc.wait()
     assert proc.returncode == 0, out
     assert "n_trials reached: 3 rating(s) in study 'label-readable'" in out
-    assert "best: trial" in out
+    assert "best: trial" in out and "rated Easily" in out  # the choice's label, not its value
     storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'hitl.db'}")
     study = optuna.load_study(study_name="label-readable", storage=storage)
     rated = [t for t in study.trials if t.state == TrialState.COMPLETE]
