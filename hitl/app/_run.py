@@ -28,6 +28,7 @@ from hitl.config import build_storage
 from hitl.config import describe_storage
 from hitl.config import HitlConfig
 from hitl.queue import Loop
+from hitl.results import shared_plotlyjs_folder
 from hitl.results import write_results
 from hitl.server import check_host
 from hitl.server import EmbeddedDashboard
@@ -147,7 +148,7 @@ def _serve(cfg: DictConfig, stop: threading.Event, *, storage: Any, study: optun
 
 def _write_results(study: optuna.Study, artifact_store: Any, folder: Path) -> None:
     try:
-        paths = write_results(study, artifact_store, folder)
+        paths = write_results(study, artifact_store, folder, plotlyjs_folder=shared_plotlyjs_folder(folder))
     except HitlError as exc:  # no ratings yet: nothing to show
         _log.info("no contact sheet: %s", exc)
         return

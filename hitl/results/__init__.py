@@ -8,7 +8,8 @@ them. :func:`write_results` puts three files into a folder, named after the stud
 - ``<study>-history.html``: Optuna's optimization history;
 - ``<study>-parallel.html``: Optuna's parallel-coordinate plot (from 2 ratings on).
 
-The HTML files embed plotly.js, so they open without internet. For any study in any storage::
+The HTML files load plotly.js from ``plotly-<version>.min.js``, written once beside them (or, for
+a run's output folders, once into ``outputs/``), so they open without internet. For any study in any storage::
 
     python -m hitl.results --storage sqlite:///hitl.db --study sunset-slider --artifacts artifacts
 
@@ -23,6 +24,7 @@ from hitl.results._layout import GAP
 from hitl.results._layout import SheetLayout
 from hitl.results._sheet import contact_sheet
 from hitl.results._write import result_names
+from hitl.results._write import shared_plotlyjs_folder
 from hitl.results._write import write_plots
 from hitl.results._write import write_results
 
@@ -35,6 +37,7 @@ __all__ = [
     "contact_sheet",
     "main",
     "result_names",
+    "shared_plotlyjs_folder",
     "write_plots",
     "write_results",
 ]

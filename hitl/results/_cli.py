@@ -34,8 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m hitl.results",
         description="Write a study's contact sheet (PNG) and Optuna plots (standalone HTML).",
-        epilog="Example: python -m hitl.results --storage sqlite:///hitl.db --study sunset-slider "
-               "--artifacts artifacts",
+        epilog="example:\n  python -m hitl.results --storage sqlite:///hitl.db --study sunset-slider --artifacts artifacts\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # the example stays one line to copy
     )
     parser.add_argument("--storage", required=True,
                         help="an RDB URL (sqlite:///hitl.db, postgresql+psycopg2://user@host/db) "

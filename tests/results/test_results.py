@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 import itertools
 import logging
+import re
 from pathlib import Path
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from hitl.results import contact_sheet
 from hitl.results import GAP
 from hitl.results import result_names
 from hitl.results import SheetLayout
+from hitl.results import shared_plotlyjs_folder
 from hitl.results import write_plots
 from hitl.results import write_results
 from tests.conftest import Rater
@@ -95,7 +97,9 @@ def test_write_plots_are_standalone_html_with_the_params(rated: tuple, tmp_path:
     assert [p.name for p in paths] == [names["history"], names["parallel"]]
     for p in paths:
         html = p.read_text()
-        assert "plotly" in html and "cdn.plot.ly/plotly" not in html  # plotly.js embedded: works offline
+        assert "cdn.plot.ly/plotly" not in html and p.stat().st_size < 200_000  # plotly.js not inlined
+        src = re.search(r'<script [^>]*src="([^"]*plotly[^"]*\.min\.js)"', html).group(1)
+        assert (p.parent / src).is_file()  # loaded from beside it: works offline
         assert "Looks like sunset color?" in html
     data = paths[1].read_text().split("Plotly.newPlot", 1)[1]
     for param in ("r", "g", "b"):
@@ -153,3 +157,20 @@ def test_one_rating_skips_the_parallel_plot_and_says_why(tmp_path: Path, caplog:
     assert "parallel-coordinate plot skipped" in caplog.text and "at least 2" in caplog.text
     with Image.open(paths[0]) as img:  # a trial without output gets a grey cell, not an error
         assert img.size == SheetLayout.for_count(1).size
+
+
+def test_runs_share_one_plotlyjs_and_stay_small(rated: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    study, store = rated
+    monkeypatch.chdir(tmp_path)
+    runs = [tmp_path / "outputs" / "2026-01-01" / t for t in ("10-00-00", "11-00-00")]
+    for run in runs:
+        write_results(study, store, run, plotlyjs_folder=shared_plotlyjs_folder(run))
+    bundles = list(tmp_path.rglob("plotly-*.min.js"))
+    assert [b.parent for b in bundles] == [tmp_path / "outputs"]  # one for every run's folder
+    for run in runs:
+        plots = sum(p.stat().st_size for p in run.iterdir() if not p.name.endswith("contact-sheet.png"))
+        assert plots < 1_000_000, f"{run}: {plots} bytes besides the contact sheet"
+        html = (run / result_names(study.study_name)["history"]).read_text()
+        assert '<script charset="utf-8" src="../../' + bundles[0].name + '"' in html
+    assert shared_plotlyjs_folder(tmp_path / "elsewhere") == tmp_path / "elsewhere"
+    assert shared_plotlyjs_folder(Path("/somewhere/else")) == Path("/somewhere/else")  # outside: itself
