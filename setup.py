@@ -13,5 +13,6 @@ setup(
         "hitl.conf": ["*.yaml"],
         **{group: ["*.yaml"] for group in _GROUPS},
         "hitl.generators": ["data/*"],  # the photo of generator=photo and its licence
+        "hitl.server._rating": ["static/*"],  # the rating view's page, script and style
     },
 )

@@ -31,7 +31,9 @@ from hitl.queue import Loop
 from hitl.results import shared_plotlyjs_folder
 from hitl.results import write_results
 from hitl.server import check_host
-from hitl.server import EmbeddedDashboard
+from hitl.server import announce
+from hitl.server import build_dashboard
+from hitl.server import check_rating_knobs
 from hitl.server import WidgetSet
 from hitl.sweeps import request_sweep_stop
 from hitl.sweeps import sweep_dashboard_url
@@ -98,13 +100,12 @@ def _serve(cfg: DictConfig, stop: threading.Event, *, storage: Any, study: optun
     wakeup, rater_stop = threading.Event(), threading.Event()
     dashboard, dashboard_url = None, sweep_dashboard_url()
     if cfg.dashboard.enabled and dashboard_url is None:
-        dashboard = EmbeddedDashboard(
-            storage=storage, artifact_store=artifact_store, host=cfg.dashboard.host,
-            port=cfg.dashboard.port, on_tell=wakeup.set,
-        ).start()
+        dashboard = build_dashboard(cfg.dashboard, storage=storage, artifact_store=artifact_store,
+                                    on_tell=wakeup.set).start()
         dashboard_url = dashboard.url
     if cfg.dashboard.enabled:
-        _log.info("rate the trials at %s/dashboard/studies/%d/trials", dashboard_url, study._study_id)
+        announce(study, url=dashboard_url, dashboard=dashboard, batch=cfg.batch,
+                 raters_per_output=cfg.raters_per_output)
     elif rater is None:
         _log.info("no dashboard here (dashboard.enabled=false): rate where one serves this storage, e.g. "
                   "optuna-dashboard %s --artifact-dir %s", where, getattr(artifact_store, "base_path", "<artifacts>"))
@@ -184,6 +185,7 @@ def _check_knobs(cfg: DictConfig) -> None:
         raise HitlError(f"lease={cfg.lease}: must be positive seconds")
     if cfg.poll_interval <= 0:
         raise HitlError(f"poll_interval={cfg.poll_interval}: must be positive seconds")
+    check_rating_knobs(cfg)
     if not 0 <= cfg.dashboard.port <= 65535:
         raise HitlError(f"dashboard.port={cfg.dashboard.port}: must be 0..65535 (0: any free port)")
 

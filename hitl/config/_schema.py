@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
+from typing import Dict
 from typing import Optional
 
 from hydra.core.config_store import ConfigStore
@@ -21,6 +22,12 @@ class DashboardConfig:
     enabled: bool = True
     host: str = "127.0.0.1"  # loopback: the dashboard has no authentication
     port: int = 8080  # taken? the next free one is used and logged
+    token: Optional[str] = None  # raters' shared token (auto: a random one, in the logged link); null: no tokens
+    rater_tokens: Dict[str, str] = field(default_factory=dict)  # a personal token per rater name
+    admin_token: Optional[str] = None  # the dashboard's own pages; with tokens on and this null: a random one, logged
+    server: str = "auto"  # auto (wsgiref on loopback, waitress beyond), wsgiref or waitress
+    hold: float = 30.0  # seconds a rater keeps an output in the rating view without looking at it
+    undo_window: float = 5.0  # seconds a rating in the rating view stays undoable before the sampler gets it
 
 
 @dataclass
@@ -34,6 +41,7 @@ class HitlConfig:
     timeout: Optional[float] = None  # seconds this run may last
     seed: Optional[int] = None
     poll_interval: float = 0.5  # seconds between storage checks for ratings made elsewhere
+    raters_per_output: int = 1  # people who rate each output in the rating view; the sampler gets their median
     lease: float = 30.0  # seconds a worker's claim on the trial it is making lasts without a heartbeat
     results: bool = True  # contact sheet and plots into the run's output folder when it stops
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)

@@ -21,6 +21,10 @@ from optuna.storages import BaseStorage
 import optuna_dashboard
 
 from hitl._errors import HitlError
+from hitl.server._access import Access
+from hitl.server._rating import RatingView
+from hitl.server._serve import pick_server
+from hitl.server._serve import WaitressServer
 
 
 __all__ = ["EmbeddedDashboard", "check_host", "fix_empty_json_responses"]
@@ -84,7 +88,11 @@ class EmbeddedDashboard:
         artifact_store: The loop's artifact store.
         host: Address to bind; anything but loopback is logged as unauthenticated.
         port: First port to try; the next free one is used if it is taken (0: any free port).
-        on_tell: Called after each rating the dashboard stores.
+        on_tell: Called after each rating the dashboard or the rating view stores.
+        access: Token checks (default: none, for loopback).
+        server: ``auto`` (wsgiref on loopback, waitress beyond), ``wsgiref`` or ``waitress``.
+        hold: Seconds a rater's hold on an output in the rating view lasts without renewal.
+        undo_window: Seconds a rating in the rating view stays undoable before it is told.
     """
 
     def __init__(
@@ -95,10 +103,19 @@ class EmbeddedDashboard:
         host: str,
         port: int,
         on_tell: Callable[[], None] | None = None,
+        access: Access | None = None,
+        server: str = "auto",
+        hold: float = 30.0,
+        undo_window: float = 5.0,
     ) -> None:
         app = fix_empty_json_responses(optuna_dashboard.wsgi(storage, artifact_store=artifact_store), on_tell)
+        # the rating view answers /rate; everything else stays the dashboard's
+        self.view = RatingView(storage=storage, hold=hold, undo_window=undo_window, on_tell=on_tell)
+        self.access = access or Access()
+        app = self.access.wrap(self.view.around(app))
         self.host = host
-        self._server = self._bind(app, host, port)
+        self.server = pick_server(server, loopback=_is_loopback(host))
+        self._server = self._bind(app, host, port, self.server)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="hitl-dashboard", daemon=True)
 
@@ -108,7 +125,7 @@ class EmbeddedDashboard:
         return f"http://{host}:{self.port}"
 
     def start(self) -> EmbeddedDashboard:
-        if not _is_loopback(self.host):
+        if not _is_loopback(self.host) and not self.access.enabled:
             _log.warning(
                 "dashboard.host=%s is reachable from other machines and the dashboard has no "
                 "authentication: anyone who reaches it can rate and delete; use 127.0.0.1 unless you mean it",
@@ -122,13 +139,17 @@ class EmbeddedDashboard:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+        self.view.close()  # ratings still in their undo window are told, not lost
 
     @staticmethod
-    def _bind(app: Callable, host: str, port: int) -> WSGIServer:
+    def _bind(app: Callable, host: str, port: int, kind: str = "wsgiref") -> WSGIServer | WaitressServer:
         tries = [port] if port == 0 else range(port, port + _PORTS_TRIED)
         for candidate in tries:
             try:
-                server = make_server(host, candidate, app, server_class=_ThreadingServer, handler_class=_QuietHandler)
+                if kind == "waitress":
+                    server = WaitressServer(app, host, candidate)
+                else:
+                    server = make_server(host, candidate, app, server_class=_ThreadingServer, handler_class=_QuietHandler)
             except OSError as exc:
                 if exc.errno != errno.EADDRINUSE:
                     raise HitlError(f"dashboard.host={host}: cannot listen there ({exc.strerror}); use 127.0.0.1") from None
