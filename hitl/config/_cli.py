@@ -10,6 +10,8 @@ the key and the fix, like every other error of hitl's. Runs with flags (``--help
 from __future__ import annotations
 
 from collections.abc import Sequence
+import dataclasses
+import difflib
 from pathlib import Path
 import sys
 
@@ -44,10 +46,14 @@ def check_overrides(argv: Sequence[str], *, config_dir: Path | None = None, conf
         init = initialize_config_dir(config_dir=str(config_dir), version_base="1.3")
     try:
         with init:
-            compose(config_name=config_name, overrides=list(argv))
+            cfg = compose(config_name=config_name, overrides=list(argv))
     except (HydraException, OmegaConfBaseException) as exc:
         print(f"error: {describe_config_error(exc)}", file=sys.stderr)
         raise SystemExit(2) from None
+    added = sorted(set(cfg) - _knobs())
+    if added:  # +batchh=3 composes, but hitl would never read it
+        print(f"error: {_not_a_knob(added[0])}", file=sys.stderr)
+        raise SystemExit(2)
 
 
 def describe_config_error(exc: BaseException) -> str:
@@ -62,6 +68,10 @@ def describe_config_error(exc: BaseException) -> str:
     key = _quoted(head)
     if head.startswith("Could not override") and key is not None:
         fix = next((line for line in lines[1:] if line.startswith("To append")), "")
+        if "default list" in fix:  # experiment=tutorial: a group the defaults list does not hold
+            return f"{key}: options of this group are added, not swapped: use {fix.split()[-1]}"
+        if "." not in key:  # a top-level key: hitl's knobs are fixed, so appending it would do nothing
+            return _not_a_knob(key)
         hint = f"; {fix[0].lower()}{fix[1:]}" if fix else ""
         why = f" ({reason})" if reason else ""
         return mask_secrets(f"{key}: not a setting here{why}; check its spelling in python run.py --help{hint}")
@@ -69,6 +79,18 @@ def describe_config_error(exc: BaseException) -> str:
         override = head.removeprefix("Error merging override").strip()
         return mask_secrets(f"{override}: {reason or 'cannot be merged'}; see python run.py --help for its type")
     return mask_secrets(f"{head}{f' ({reason})' if reason else ''}")
+
+
+def _knobs() -> set[str]:
+    from hitl.config._schema import HitlConfig  # noqa: PLC0415 - the schema, not the builders
+
+    return {f.name for f in dataclasses.fields(HitlConfig)}
+
+
+def _not_a_knob(key: str) -> str:
+    near = difflib.get_close_matches(key, sorted(_knobs()), n=1)
+    hint = f"did you mean {near[0]}? " if near else ""
+    return f"{key}: not a hitl setting; {hint}python run.py --help lists them"
 
 
 def _quoted(text: str) -> str | None:

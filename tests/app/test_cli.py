@@ -144,12 +144,14 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_resumes(tmp_path: Path) -> None:
         (["batch=0"], 2, ["error: batch=0: must be at least 1"]),
         (["widget=choice", "widget.objectives.0.widget.values=[1,2]"], 2, ["3 choices but 2 values"]),
         (["storage.url=postgresql+psycopg2://bob:hunter2@127.0.0.1:1/x"], 2, ["bob:***@127.0.0.1:1/x"]),
-        (["batchh=3"], 2, ["error: batchh: not a setting here", "+batchh=3"]),
+        (["batchh=3"], 2, ["error: batchh: not a hitl setting; did you mean batch?"]),
+        (["+batchh=3"], 2, ["error: batchh: not a hitl setting; did you mean batch?"]),  # never accepted
         (["sampler=nope"], 2, ["error: sampler=nope: no such option; pick one of auto, gp, ideal, localizer, random, tpe"]),
         (["batch=many"], 2, ["error: batch=many:", "converted to Integer"]),
         (["generator.space.r.high=128"], 2, ["error: generator.space.r.high: not a setting here"]),
         (["dashboard.enabled=maybe"], 2, ["error: dashboard.enabled=maybe:", "not a valid bool"]),
-        (["experiment=tutorial"], 2, ["error: experiment: not a setting here; check", "+experiment=tutorial"]),
+        (["experiment=tutorial"], 2, ["error: experiment: options of this group are added, not swapped: "
+                                      "use +experiment=tutorial"]),
     ],
 )
 def test_bad_input_exits_non_zero_with_a_clear_line(tmp_path: Path, overrides: list[str], code: int,
@@ -207,3 +209,9 @@ def test_documented_overrides_run(tmp_path: Path, overrides: list[str]) -> None:
     assert res.returncode == 0, res.stdout + res.stderr
     batch = 8 if "batch=8" in overrides else 4
     assert "timeout reached: 0 rating(s)" in res.stdout and f"{batch} still waiting" in res.stdout
+
+
+def test_help_shows_that_experiments_are_added_with_a_plus(tmp_path: Path) -> None:
+    res = subprocess.run(RUN + ["--help"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and "experiment: default," in res.stdout
+    assert "An experiment is added with its +: +experiment=tutorial" in res.stdout
