@@ -13,6 +13,7 @@ import threading
 import time
 from types import TracebackType
 from typing import TYPE_CHECKING
+import urllib.error
 import urllib.request
 
 from omegaconf import DictConfig
@@ -155,6 +156,8 @@ class RunningHitl:
             try:
                 with urllib.request.urlopen(f"{self.url}/api/meta", timeout=2):
                     return
+            except urllib.error.HTTPError:  # an answer all the same (401 behind a token)
+                return
             except OSError:
                 pass
             if not self._thread.is_alive():
