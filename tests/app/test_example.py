@@ -1,4 +1,4 @@
-"""The README's custom-generator example runs as documented, and README shows it verbatim."""
+"""The custom-generator example runs as documented, and docs/generators.md shows it verbatim."""
 
 from __future__ import annotations
 
@@ -13,10 +13,18 @@ from tests.conftest import ROOT
 from tests.conftest import waiting_trials
 
 
-def test_readme_shows_the_example_files_verbatim() -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_docs_show_the_example_files_verbatim() -> None:
+    page = (ROOT / "docs" / "generators.md").read_text()
     for path in ["examples/stripes.py", "examples/conf/generator/stripes.yaml"]:
-        assert (ROOT / path).read_text().strip() in readme, f"README.md is out of date with {path}"
+        assert (ROOT / path).read_text().strip() in page, f"docs/generators.md is out of date with {path}"
+
+
+def test_readme_links_to_pages_that_exist() -> None:
+    import re
+
+    for page in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text()):
+            assert (page.parent / target).exists(), f"{page.name} links to {target}, which does not exist"
 
 
 def test_custom_generator_plugs_in_by_target(tmp_path: Path) -> None:
