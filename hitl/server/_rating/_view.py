@@ -134,8 +134,9 @@ class RatingView:
         body = request.json or {}
         if action == "hold":
             return {"held": self.holds.renew(trial_id, client)}
-        if action == "release":
+        if action == "release":  # the page closed
             self.holds.release(trial_id, client)
+            self._seen.get(study_id, {}).pop(client, None)
             return {}
         if action == "skip":
             self.holds.release(trial_id, client)
@@ -203,7 +204,7 @@ class RatingView:
         now = time.time()
         seen = self._seen.setdefault(study_id, {})
         seen[client] = now
-        active = sum(1 for t in seen.values() if now - t < self.holds.seconds)
+        active = sum(1 for t in seen.values() if now - t < self.holds.seconds / 2)  # pages call every hold / 4
         batch = self.storage.get_study_system_attrs(study_id).get(BATCH_ATTR)
         if batch is None or active <= batch:
             self._crowded.pop(study_id, None)

@@ -111,7 +111,7 @@ function showProgress(p) {
       img.alt = `best so far, trial ${p.best.number}`;
       box.append(img);
     }
-    box.append(` #${p.best.number} (${p.best.value})`);
+    box.append(` trial ${p.best.number}, rated ${p.best.value}`);
   }
 }
 
@@ -274,7 +274,7 @@ async function start() {
     if (state.trial && document.visibilityState === "visible") {
       call(api(`/trials/${state.trial.id}/hold`), {}).then((a) => { if (a.held === false) act(api("/next"), {}); }).catch(() => {});
     }
-  }, Math.max(1000, state.form.hold * 1000 / 3));
+  }, Math.max(1000, state.form.hold * 1000 / 4));
   addEventListener("pagehide", () => {
     if (state.trial) {
       const body = new Blob([JSON.stringify({ client, name: state.name })], { type: "application/json" });
