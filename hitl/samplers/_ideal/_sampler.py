@@ -76,7 +76,7 @@ class IdealPointSampler(BaseSampler):
         n_particles: int = 2048,
         n_draws: int = 384,
         n_candidates: int = 384,
-        information: float = 0.5,
+        information: float = 0.25,
         scale_spread: float = 0.4,
         lapse: float = 0.03,
         max_ratings: int = 256,
@@ -171,8 +171,9 @@ class IdealPointSampler(BaseSampler):
             numbers = sorted(history.rated)
             if len(numbers) > 100:
                 _log.info("IdealPointSampler: taking in %d earlier ratings (once per run)", len(numbers))
-        for first in range(0, len(numbers), _CHUNK):
-            chunk = numbers[first:first + _CHUNK]
+        size = max(_CHUNK, len(numbers) // _CHUNK)  # a resumed study: 16 steps or so, not one per 16 ratings
+        for first in range(0, len(numbers), size):
+            chunk = numbers[first:first + size]
             points = np.array([history.points[n][0] for n in chunk])
             state.model.add(points, np.array([levels.level(history.rated[n]) for n in chunk]))
 
