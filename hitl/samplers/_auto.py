@@ -7,6 +7,7 @@ from typing import Any
 
 from optuna.samplers import BaseSampler
 
+from hitl._errors import HitlError
 from hitl.samplers._ideal import IdealPointSampler
 from hitl.samplers._localizer import LocalizationSampler
 from hitl.samplers._space import recorded_space
@@ -18,7 +19,7 @@ _log = logging.getLogger("hitl")
 _FEW = 3  # up to this many parameters, the localizer's fixed candidates cover the space densely
 
 
-def auto(*, output: Any = None, seed: int | None = None) -> BaseSampler:
+def auto(*, output: Any = None, seed: int | None = None, **knobs: Any) -> BaseSampler:
     """hitl's default sampler for the generator ``output``.
 
     :class:`LocalizationSampler` when the generator measures how different its outputs look
@@ -31,7 +32,12 @@ def auto(*, output: Any = None, seed: int | None = None) -> BaseSampler:
     Args:
         output: The generator (``${generator}`` in the config).
         seed: Seed of the chosen sampler.
+        **knobs: None taken: a knob belongs to one sampler, so tuning one means picking it.
     """
+    if knobs:
+        names = ", ".join(f"{k}={v}" for k, v in sorted(knobs.items()))
+        raise HitlError(f"sampler=auto takes no {names}: pick the sampler the knob belongs to, "
+                        "e.g. sampler=ideal or sampler=localizer, then set sampler.<knob>")
     dims = len(recorded_space(output))
     if callable(getattr(output, "distances", None)) and 0 < dims <= _FEW:
         _log.info("sampler: LocalizationSampler (%d parameters, the generator measures how different outputs look)", dims)
