@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 import logging
 from typing import Any
@@ -15,19 +14,17 @@ from optuna.samplers import BaseSampler
 from optuna.samplers import RandomSampler
 from optuna.trial import FrozenTrial
 
-from hitl.queue._feed import TrialFeed
 from hitl.samplers._history import History
-from hitl.samplers._history import SpaceScan
 from hitl.samplers._ideal._model import IdealPointModel
 from hitl.samplers._ideal._proposal import propose
 from hitl.samplers._outputs import keys_of
 from hitl.samplers._outputs import locate
 from hitl.samplers._outputs import shown_of
 from hitl.samplers._outputs import unseen_params
+from hitl.samplers._reader import study_key
+from hitl.samplers._reader import StudyReader
 from hitl.samplers._space import Geometry
 from hitl.samplers._space import Levels
-from hitl.samplers._space import recorded_space
-from hitl.samplers._space import registered_widget
 
 
 __all__ = ["IdealPointSampler"]
@@ -100,21 +97,14 @@ class IdealPointSampler(BaseSampler):
         self._rng = np.random.default_rng(seed)
         self._random = RandomSampler(seed=seed)
         self._state: _State | None = None
-        self._scans: dict[tuple[Any, ...], SpaceScan] = {}
-        self._widgets: dict[tuple[Any, ...], Mapping[str, Any] | None] = {}
-        self._feeds: dict[tuple[Any, ...], TrialFeed] = {}
-        self._trials_cache: tuple[tuple[Any, ...], list[FrozenTrial]] | None = None
+        self._reader = StudyReader(output=output)
 
     def reseed_rng(self) -> None:
         self._rng = np.random.default_rng()
         self._random.reseed_rng()
 
     def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
-        if len(study.directions) != 1:
-            return {}
-        scan = self._scans.setdefault(_study_key(study), SpaceScan())
-        space = dict(scan.update(self._trials(study, trial))) or recorded_space(self.output)
-        return dict(sorted(space.items()))
+        return self._reader.space(study, trial)
 
     def sample_relative(
         self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
@@ -122,9 +112,9 @@ class IdealPointSampler(BaseSampler):
         if not search_space:
             return {}
         geometry = Geometry(search_space, isotropic=False)
-        state = self._state_for(geometry, _study_key(study))
-        state.history.update(self._trials(study, trial), trial.number)
-        levels = Levels.of(study, self._widget(study), state.history.values)
+        state = self._state_for(geometry, study_key(study))
+        state.history.update(self._reader.trials(study, trial), trial.number)
+        levels = Levels.of(study, self._reader.widget(study), state.history.values)
         self._take_ratings(state, levels)
         pending = np.array(state.history.pending).reshape(-1, len(geometry.names))
         taken = state.history.taken
@@ -149,8 +139,8 @@ class IdealPointSampler(BaseSampler):
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _state_for(self, geometry: Geometry, study_key: tuple[Any, ...]) -> _State:
-        signature = (study_key, geometry.signature)
+    def _state_for(self, geometry: Geometry, key: tuple[Any, ...]) -> _State:
+        signature = (key, geometry.signature)
         if self._state is None or self._state.signature != signature:
             self._state = _State(signature=signature, geometry=geometry, model=None,
                                  history=History(names=geometry.names,
@@ -177,21 +167,6 @@ class IdealPointSampler(BaseSampler):
             points = np.array([history.points[n][0] for n in chunk])
             state.model.add(points, np.array([levels.level(history.rated[n]) for n in chunk]))
 
-    def _trials(self, study: optuna.Study, trial: FrozenTrial) -> list[FrozenTrial]:
-        """The study's trials, read once per ask and only what changed (a :class:`~hitl.queue._feed.TrialFeed`)."""
-        key = (_study_key(study), trial.number)
-        if self._trials_cache is None or self._trials_cache[0] != key:
-            feed = self._feeds.get(key[0])
-            if feed is None:
-                feed = self._feeds[key[0]] = TrialFeed(study._storage, study._study_id, params=True)
-            self._trials_cache = (key, feed.update())
-        return self._trials_cache[1]
-
-    def _widget(self, study: optuna.Study) -> Mapping[str, Any] | None:
-        key = _study_key(study)
-        if key not in self._widgets:
-            self._widgets[key] = registered_widget(study)
-        return self._widgets[key]
 
 
 @dataclass
@@ -201,7 +176,3 @@ class _State:
     model: IdealPointModel | None
     history: History
     levels: tuple[Any, ...] = ()
-
-
-def _study_key(study: optuna.Study) -> tuple[Any, ...]:
-    return (study.study_name, study._study_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from collections.abc import Sequence
 import logging
 from typing import Any
@@ -14,19 +13,17 @@ from optuna.samplers import BaseSampler
 from optuna.samplers import RandomSampler
 from optuna.trial import FrozenTrial
 
-from hitl.queue._feed import TrialFeed
 from hitl.samplers._history import History
-from hitl.samplers._history import SpaceScan
 from hitl.samplers._localizer._measure import Measure
 from hitl.samplers._localizer._model import RatingModel
 from hitl.samplers._outputs import candidates
 from hitl.samplers._outputs import locate
 from hitl.samplers._outputs import unseen_params
 from hitl.samplers._localizer._proposal import Proposer
+from hitl.samplers._reader import study_key
+from hitl.samplers._reader import StudyReader
 from hitl.samplers._space import Geometry
 from hitl.samplers._space import Levels
-from hitl.samplers._space import recorded_space
-from hitl.samplers._space import registered_widget
 from hitl.samplers._localizer._state import index_by_key
 from hitl.samplers._localizer._state import Neighbours
 from hitl.samplers._localizer._state import State
@@ -112,10 +109,7 @@ class LocalizationSampler(BaseSampler):
         self._rng = np.random.default_rng(seed)
         self._random = RandomSampler(seed=seed)
         self._state: State | None = None
-        self._scans: dict[tuple[Any, ...], SpaceScan] = {}
-        self._widgets: dict[tuple[Any, ...], Mapping[str, Any] | None] = {}
-        self._trials_cache: tuple[tuple[Any, ...], list[FrozenTrial]] | None = None
-        self._feeds: dict[tuple[Any, ...], TrialFeed] = {}
+        self._reader = StudyReader(output=output)
         self.last_proposal: dict[str, Any] = {}
         """What the last relative sample was based on (for logs and tests)."""
 
@@ -126,13 +120,7 @@ class LocalizationSampler(BaseSampler):
         self._random.reseed_rng()
 
     def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
-        if len(study.directions) != 1:
-            return {}
-        scan = self._scans.setdefault(_study_key(study), SpaceScan())
-        space = dict(scan.update(self._trials(study, trial)))
-        if not space:
-            space = recorded_space(self.output)
-        return dict(sorted(space.items()))
+        return self._reader.space(study, trial)
 
     def sample_relative(
         self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
@@ -140,10 +128,10 @@ class LocalizationSampler(BaseSampler):
         if not search_space:
             return {}
         geometry = Geometry(search_space, self.isotropic)
-        state = self._state_for(geometry, _study_key(study))
+        state = self._state_for(geometry, study_key(study))
         history = state.history
-        history.update(self._trials(study, trial), trial.number)
-        levels = Levels.of(study, self._widget(study), history.values)
+        history.update(self._reader.trials(study, trial), trial.number)
+        levels = Levels.of(study, self._reader.widget(study), history.values)
         self._update_likelihood(state, levels)
         joint = np.exp((state.log_lik - state.log_lik.max()).astype(np.float32)).astype(np.float64)  # (grid, candidates)
         joint /= joint.sum()
@@ -172,8 +160,8 @@ class LocalizationSampler(BaseSampler):
 
     # -- candidates and trials --------------------------------------------------------------
 
-    def _state_for(self, geometry: Geometry, study_key: tuple[Any, ...]) -> State:
-        signature = (study_key, geometry.signature)
+    def _state_for(self, geometry: Geometry, key: tuple[Any, ...]) -> State:
+        signature = (key, geometry.signature)
         if self._state is not None and self._state.signature == signature:
             return self._state
         x, keys = candidates(self.output, geometry, self.n_candidates)
@@ -193,26 +181,6 @@ class LocalizationSampler(BaseSampler):
         )
         return self._state
 
-    def _trials(self, study: optuna.Study, trial: FrozenTrial) -> list[FrozenTrial]:
-        """The study's trials, read once per ask (both hooks of one ask want them).
-
-        Read through a :class:`~hitl.queue._feed.TrialFeed`: only the trials that can have changed
-        since the last ask, and only what this sampler uses of them.
-        """
-        key = (_study_key(study), trial.number)
-        if self._trials_cache is None or self._trials_cache[0] != key:
-            feed = self._feeds.get(key[0])
-            if feed is None:
-                feed = self._feeds[key[0]] = TrialFeed(study._storage, study._study_id, params=True)
-            self._trials_cache = (key, feed.update())
-        return self._trials_cache[1]
-
-    def _widget(self, study: optuna.Study) -> Mapping[str, Any] | None:
-        """The rating widget registered with the study, read once (reading it reads every note)."""
-        key = _study_key(study)
-        if key not in self._widgets:
-            self._widgets[key] = registered_widget(study)
-        return self._widgets[key]
 
     def _update_likelihood(self, state: State, levels: Levels) -> None:
         """Add the log-likelihood of ratings not yet counted; start over if the scale changed."""
@@ -227,8 +195,3 @@ class LocalizationSampler(BaseSampler):
         for number in numbers:
             d = state.measure.to_candidates(history.points[number][0][None, :])[0]
             state.log_lik += self._model.log_likelihood(d, levels.level(history.rated[number]), levels.count)
-
-
-def _study_key(study: optuna.Study) -> tuple[Any, ...]:
-    return (study.study_name, study._study_id)
-
