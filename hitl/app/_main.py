@@ -11,6 +11,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from hitl._errors import HitlError
+from hitl._errors import remember_secrets
 from hitl.app._run import run
 from hitl.app._summary import Summary
 from hitl.config import scrub_saved_configs
@@ -21,6 +22,7 @@ __all__ = ["main"]
 
 def main(cfg: DictConfig) -> Summary | None:
     """:func:`run` for the command line: a :class:`HitlError` becomes one line and exit status 2."""
+    _remember_storage_password(cfg)  # so the saved configs and every line below are masked
     if HydraConfig.initialized():
         hc = HydraConfig.get()
         if hc.output_subdir is not None:
@@ -38,6 +40,13 @@ def main(cfg: DictConfig) -> Summary | None:
         print("stopped at once: a trial being made is repaired by a later run once its lease has run out",
               file=sys.stderr)
         raise SystemExit(130) from None
+
+
+def _remember_storage_password(cfg: DictConfig) -> None:
+    try:
+        remember_secrets(cfg.storage.get("url"))
+    except Exception:  # noqa: BLE001 - an unresolvable URL is reported by run() as one line
+        pass
 
 
 def _remove_run_folder() -> None:

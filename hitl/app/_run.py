@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 import contextlib
 import copy
-import dataclasses
 import logging
 from pathlib import Path
 import signal
@@ -17,6 +16,8 @@ from omegaconf import DictConfig
 import optuna
 
 from hitl._errors import HitlError
+from hitl._errors import one_line
+from hitl.app._knobs import check_knobs
 from hitl.app._study import check_study_name
 from hitl.app._study import open_study
 from hitl.app._summary import best_colour
@@ -26,14 +27,13 @@ from hitl.app._summary import Summary
 from hitl.config import build
 from hitl.config import build_storage
 from hitl.config import describe_storage
-from hitl.config import HitlConfig
+from hitl.config import disk_full
 from hitl.queue import Loop
 from hitl.results import shared_plotlyjs_folder
 from hitl.results import write_results
 from hitl.server import check_host
 from hitl.server import announce
 from hitl.server import build_dashboard
-from hitl.server import check_rating_knobs
 from hitl.server import WidgetSet
 from hitl.sweeps import request_sweep_stop
 from hitl.sweeps import sweep_dashboard_url
@@ -64,7 +64,7 @@ def run(cfg: DictConfig) -> Summary | None:
 
 
 def _run(cfg: DictConfig, stop: threading.Event) -> Summary:
-    _check_knobs(cfg)
+    check_knobs(cfg)
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # hitl logs its own progress
     widgets = build(cfg.widget, "widget")
     if not isinstance(widgets, WidgetSet):
@@ -82,8 +82,16 @@ def _run(cfg: DictConfig, stop: threading.Event) -> Summary:
         check_host(cfg.dashboard.host)
     storage = build_storage(cfg.storage)
     # a study of another widget set or generator is refused here, before anything is written
-    study, existed = open_study(storage=storage, study_name=study_name, sampler=sampler, widgets=widgets,
-                                generator=generator)
+    try:
+        study, existed = open_study(storage=storage, study_name=study_name, sampler=sampler, widgets=widgets,
+                                    generator=generator)
+    except HitlError:
+        raise
+    except Exception as exc:
+        if disk_full(exc):  # else a traceback: a bug, not bad input
+            raise HitlError(f"storage: the disk is full ({one_line(exc)}); free some space, "
+                            "or put the storage on another disk") from None
+        raise
     try:
         return _serve(cfg, stop, storage=storage, study=study, existed=existed, widgets=widgets,
                       generator=generator, artifact_store=artifact_store, rater=rater)
@@ -169,25 +177,6 @@ def _probe(sampler: optuna.samplers.BaseSampler, generator: Any) -> None:
             f"sampler: suggesting parameters failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
             "check the sampler.* and generator.space settings"
         ) from exc
-
-
-def _check_knobs(cfg: DictConfig) -> None:
-    unknown = sorted(set(cfg) - {f.name for f in dataclasses.fields(HitlConfig)})
-    if unknown:
-        raise HitlError(f"{unknown[0]}: not a hitl setting (added with +?); remove it, or see python run.py --help")
-    if cfg.batch < 1:
-        raise HitlError(f"batch={cfg.batch}: must be at least 1 (trials awaiting rating at once)")
-    if cfg.n_trials is not None and cfg.n_trials < 1:
-        raise HitlError(f"n_trials={cfg.n_trials}: must be at least 1, or null to run until Ctrl-C")
-    if cfg.timeout is not None and cfg.timeout <= 0:
-        raise HitlError(f"timeout={cfg.timeout}: must be positive seconds, or null for none")
-    if cfg.lease <= 0:
-        raise HitlError(f"lease={cfg.lease}: must be positive seconds")
-    if cfg.poll_interval <= 0:
-        raise HitlError(f"poll_interval={cfg.poll_interval}: must be positive seconds")
-    check_rating_knobs(cfg)
-    if not 0 <= cfg.dashboard.port <= 65535:
-        raise HitlError(f"dashboard.port={cfg.dashboard.port}: must be 0..65535 (0: any free port)")
 
 
 @contextlib.contextmanager

@@ -19,6 +19,13 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.,:=+@#\[\]-]{0,299}$")
 
 def check_study_name(name: str) -> None:
     """Study names show up in URLs and file names: keep them to a safe alphabet."""
+    bad = sorted({c for c in name if not (c.isascii() and (c.isalnum() or c in " _.,:=+@#[]-"))})
+    if name and bad and not name.isascii():
+        suggestion = "".join(c if c.isascii() else "_" for c in name)
+        raise HitlError(
+            f"study_name={name!r}: {''.join(bad)!r} is not allowed (study names appear in URLs and file names); "
+            f"use ASCII letters, digits and _ . , : = + @ # [ ] -, e.g. study_name='{suggestion}'"
+        )
     if not _NAME.match(name) or ".." in name:
         raise HitlError(
             f"study_name={name!r}: use letters, digits, spaces and _ . , : = + @ # [ ] - "

@@ -5,6 +5,7 @@ that keeps passwords out of logs and saved configs.
 
 from hitl.config._build import build
 from hitl.config._cli import check_overrides
+from hitl.config._files import disk_full
 from hitl.config._logging import MaskSecrets
 from hitl.config._logging import scrub_saved_configs
 from hitl.config._schema import DashboardConfig
@@ -22,6 +23,7 @@ __all__ = [
     "build_storage",
     "check_overrides",
     "describe_storage",
+    "disk_full",
     "register_configs",
     "scrub_saved_configs",
 ]

@@ -16,6 +16,10 @@ import sqlalchemy.exc
 from hitl._errors import HitlError
 from hitl._errors import mask_secrets
 from hitl._errors import mask_url
+from hitl._errors import remember_secrets
+from hitl.config._files import check_sqlite_url
+from hitl.config._files import disk_full
+from hitl.queue._journal import harden_journal
 
 
 def build_storage(node: DictConfig) -> BaseStorage:
@@ -25,9 +29,14 @@ def build_storage(node: DictConfig) -> BaseStorage:
     the losers of that race see "already exists" errors and simply try again.
     """
     url = node.get("url") if "url" in node else None
+    remember_secrets(url)
+    if isinstance(url, str):
+        check_sqlite_url(url)  # before optuna creates its tables in a file that is not its own
     for attempt in range(_INIT_ATTEMPTS):
         try:
-            return instantiate(node, _convert_="all")
+            storage = instantiate(node, _convert_="all")
+            harden_journal(storage)  # a killed worker leaves no lock that stalls the others
+            return storage
         except Exception as exc:  # noqa: BLE001 - turned into one line below
             cause = exc.__cause__ if isinstance(exc, InstantiationException) and exc.__cause__ else exc
             if isinstance(cause, HitlError):
@@ -48,6 +57,9 @@ def _lost_init_race(exc: BaseException) -> bool:
 
 def _message(url: str | None, exc: BaseException) -> str:
     reason = mask_secrets((str(exc).strip() or type(exc).__name__).splitlines()[0])
+    if disk_full(exc):
+        return (f"storage{'.url=' + mask_url(url) if url else ''}: the disk is full ({reason}); "
+                "free some space, or put the storage on another disk")
     if url is None:
         return f"storage: {reason} (check the storage.* settings)"
     if "Failed to import DB access module" in reason or isinstance(exc, ModuleNotFoundError):

@@ -12,8 +12,11 @@ import optuna
 from optuna.artifacts._protocol import ArtifactStore
 from optuna.trial import FrozenTrial
 
+from hitl._errors import HitlError
 from hitl._errors import TRANSIENT_ERRORS
+from hitl.config._files import disk_full
 from hitl.generators import Generator
+from hitl.queue._claim import LockNotTaken
 from hitl.queue._claim import study_lock
 from hitl.queue._lease import Worker
 from hitl.queue._repair import Repair
@@ -86,7 +89,7 @@ class Loop:
         self._maker = TrialMaker(study=study, generator=generator, artifact_store=artifact_store, worker=worker,
                                  max_render_failures=max_render_failures, max_repeats=max_repeats)
         directions = study.directions
-        self._tally = Tally(self._storage, self._study_id, directions[0] if len(directions) == 1 else None)
+        self._tally = Tally(self._storage, self._study_id, directions[0] if len(directions) == 1 else None, record=True)
 
     def run(self) -> str:
         """Run until a stop condition; return why it stopped: ``n_trials``, ``timeout`` or ``stopped``.
@@ -95,13 +98,21 @@ class Loop:
         with growing pauses; the trial in hand, if any, is repaired once it is reachable again.
         """
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
-        self.repair()
+        try:
+            self.repair(deadline)
+        except LockNotTaken:
+            return self._finish("stopped" if self.stop.is_set() else "timeout")
         backoff = 0.5
         while True:
             self.wakeup.clear()  # before counting, so a rating landing after the count still wakes us
             try:
                 outcome = self._tick(deadline)
+            except LockNotTaken:  # another process held the study lock past the deadline or the stop
+                return self._finish("stopped" if self.stop.is_set() else "timeout")
             except TRANSIENT_ERRORS as exc:
+                if disk_full(exc):  # no retry frees the disk: say which one it is
+                    raise HitlError(f"storage: the disk is full ({one_line(exc)}); free some space on the disk "
+                                    "holding the database, or move it to another disk") from None
                 if self.stop.is_set() or (deadline is not None and time.monotonic() >= deadline):
                     return self._finish("stopped" if self.stop.is_set() else "timeout")
                 _log.warning("storage unreachable (%s); retrying in %.1f s", one_line(exc), backoff)
@@ -127,7 +138,7 @@ class Loop:
         Counting and claiming happen under the study lock, so workers sharing the study keep
         ``batch`` trials between them: the study never holds more than ``batch`` unfinished trials.
         """
-        with study_lock(self._storage, self._study_id):
+        with study_lock(self._storage, self._study_id, deadline=deadline, stop=self.stop):
             self._tally.update()
             if self._repair.abandoned(self._tally):
                 self._tally.update()
@@ -150,12 +161,13 @@ class Loop:
         self._show(dataclasses.replace(self._tally.progress(), waiting=waiting + 1))
         return "full"
 
-    def repair(self) -> list[int]:
+    def repair(self, deadline: float | None = None) -> list[int]:
         """Fail the unfinished trials without output that no live worker holds; adopt the rest.
 
-        Returns the repaired trials' numbers; the loop replaces them.
+        Returns the repaired trials' numbers; the loop replaces them. Waiting for the study lock
+        gives up at ``deadline`` (``time.monotonic()``) or on stop, with ``LockNotTaken``.
         """
-        with study_lock(self._storage, self._study_id):
+        with study_lock(self._storage, self._study_id, deadline=deadline, stop=self.stop):
             self._tally.update()
             repaired = self._repair.abandoned(self._tally)
             self._tally.update()

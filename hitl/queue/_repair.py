@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 
+import optuna
 from optuna.artifacts._protocol import ArtifactStore
 from optuna.storages import BaseStorage
 from optuna.trial import TrialState
@@ -59,8 +60,11 @@ class Repair:
             if why is None:
                 continue  # a live worker is making it
             reason = f"no output was stored: {why}"
-            self._storage.set_trial_user_attr(trial_id, ERROR_ATTR, reason)
-            self._storage.set_trial_state_values(trial_id, TrialState.FAIL)
+            try:
+                self._storage.set_trial_user_attr(trial_id, ERROR_ATTR, reason)
+                self._storage.set_trial_state_values(trial_id, TrialState.FAIL)
+            except optuna.exceptions.UpdateFinishedTrialError:
+                continue  # told meanwhile, by a person or another worker's repair: nothing to repair
             _log.warning("trial %d failed and replaced: %s", t.number, reason)
             repaired.append(t.number)
         self.ready &= tally.unfinished_ids

@@ -22,6 +22,7 @@ from optuna_dashboard.artifact import get_artifact_path
 
 from hitl._errors import HitlError
 from hitl._errors import TRANSIENT_ERRORS
+from hitl.config._files import disk_full
 from hitl.generators import Generator
 from hitl.queue._attrs import ERROR_ATTR
 from hitl.queue._attrs import READY_ATTR
@@ -99,7 +100,14 @@ class TrialMaker:
         its output was shown already).
         """
         with self._worker.renewing(trial._trial_id):
-            return self._make_claimed(trial)
+            try:
+                return self._make_claimed(trial)
+            except optuna.exceptions.UpdateFinishedTrialError:
+                # told (rated or failed) by another path before its output was stored: the tally
+                # never counts it as a rating (hitl.queue._verdict); this worker moves on
+                _log.warning("trial %d was finished elsewhere (a dashboard or a script) before its output was "
+                             "stored; it is not counted as a rating", trial.number)
+                return None
 
     def _make_claimed(self, trial: optuna.Trial) -> int | None:
         writes = ParamWrites(self._storage, self._distributions)
@@ -109,8 +117,8 @@ class TrialMaker:
                 params = self.generator.suggest(trial)
             trial.storage = self._storage
             writes.write()
-        except TRANSIENT_ERRORS:
-            raise  # the database is away: the loop retries, and repairs this trial then
+        except (*TRANSIENT_ERRORS, optuna.exceptions.UpdateFinishedTrialError):
+            raise  # the database is away: the loop retries, and repairs this trial then; or it was told meanwhile
         except Exception as exc:  # the sampler's settings only meet real trials here
             trial.storage = self._storage
             self._fail(trial, exc)
@@ -125,6 +133,9 @@ class TrialMaker:
                     storage=records,  # type: ignore[arg-type]  # it records optuna's artifact attribute
                 )
         except Exception as exc:  # a user's generator may raise anything
+            if disk_full(exc):  # not the generator's fault: every later trial would fail the same way
+                raise HitlError(f"artifacts: the disk is full ({one_line(exc)}); free some space, or set "
+                                "artifacts.base_path (and TMPDIR, where outputs are rendered) to another disk") from exc
             self._render_failed(trial, exc)
             return None
         self._failures_in_a_row = 0

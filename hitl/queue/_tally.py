@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+import logging
 
 from optuna.storages import BaseStorage
 from optuna.study import StudyDirection
 from optuna.trial import TrialState
 
 from hitl.queue._feed import TrialFeed
+from hitl.queue._verdict import NOT_RATED_ATTR
+from hitl.queue._verdict import record_not_rated
 
 
 __all__ = ["Progress", "Tally"]
+
+_log = logging.getLogger("hitl")
 
 
 @dataclass(frozen=True)
@@ -36,9 +41,15 @@ class Tally:
 
     Equally rated best trials are all kept (``best_numbers``); ``best_number`` is the lowest of
     them (``get_best_trial`` leaves ties to the database).
+
+    A completed trial that is no rating (:mod:`hitl.queue._verdict`) is not counted; with
+    ``record``, it is logged and, on a database, recorded as failed with the reason.
     """
 
-    def __init__(self, storage: BaseStorage, study_id: int, direction: StudyDirection | None) -> None:
+    def __init__(self, storage: BaseStorage, study_id: int, direction: StudyDirection | None, *,
+                 record: bool = False) -> None:
+        self._storage = storage
+        self._record = record
         self._feed = TrialFeed(storage, study_id, params=False)
         self._maximize = None if direction is None else direction == StudyDirection.MAXIMIZE
         self._unfinished: dict[int, TrialState] = {}
@@ -76,6 +87,11 @@ class Tally:
                 self.rated += 1
                 if t.values:
                     self._consider(t.values[0], t.number)
+            elif self._record and NOT_RATED_ATTR in t.system_attrs:
+                reason = t.system_attrs[NOT_RATED_ATTR]
+                recorded = record_not_rated(self._storage, t._trial_id, reason)
+                _log.warning("trial %d is not counted as a rating: %s%s", t.number, reason,
+                             "; recorded as failed" if recorded else "")
 
     def _consider(self, value: float, number: int) -> None:
         if self._maximize is None:

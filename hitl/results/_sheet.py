@@ -25,6 +25,8 @@ from PIL import UnidentifiedImageError
 
 from hitl._errors import HitlError
 from hitl._errors import one_line as _one_line
+from hitl.queue._attrs import READY_ATTR
+from hitl.queue._verdict import not_a_rating
 from hitl.results._layout import BEST_COLOUR
 from hitl.results._layout import GAP
 from hitl.results._layout import SheetLayout
@@ -118,7 +120,11 @@ def contact_sheet(
 
 
 def rated_trials(study: optuna.Study) -> list[FrozenTrial]:
-    rated = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    n = len(study.directions)
+    # a trial told without its output, or with values that are no rating, is left out (hitl.queue._verdict)
+    rated = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+             if not_a_rating(t.state, t.values, n, made_by_hitl="hitl:lease" in t.system_attrs,
+                             ready=READY_ATTR in t.system_attrs) is None]
     if not rated:
         raise HitlError(f"study {study.study_name!r} has no rated trials yet: rate some in Optuna Dashboard first")
     return sorted(rated, key=lambda t: t.number)

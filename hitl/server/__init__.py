@@ -6,6 +6,7 @@ from hitl.server._access import Access
 
 from hitl.server._dashboard import check_host
 from hitl.server._dashboard import EmbeddedDashboard
+from hitl.server._guard import check_rating
 from hitl.server._rating import RatingView
 from hitl.server._settings import announce
 from hitl.server._settings import build_dashboard
@@ -16,5 +17,5 @@ from hitl.server._widgets import WidgetSet
 
 __all__ = [
     "Access", "EmbeddedDashboard", "Objective", "RatingView", "WidgetSet", "announce", "build_dashboard",
-    "check_host", "check_rating_knobs",
+    "check_host", "check_rating", "check_rating_knobs",
 ]

@@ -22,6 +22,7 @@ import optuna_dashboard
 
 from hitl._errors import HitlError
 from hitl.server._access import Access
+from hitl.server._guard import guard
 from hitl.server._rating import RatingView
 from hitl.server._serve import pick_server
 from hitl.server._serve import WaitressServer
@@ -108,7 +109,9 @@ class EmbeddedDashboard:
         hold: float = 30.0,
         undo_window: float = 5.0,
     ) -> None:
-        app = fix_empty_json_responses(optuna_dashboard.wsgi(storage, artifact_store=artifact_store), on_tell)
+        # ratings are validated and stored by the guard (_guard.py), never 500s or a NaN in the study
+        dashboard_app = guard(optuna_dashboard.wsgi(storage, artifact_store=artifact_store), storage)
+        app = fix_empty_json_responses(dashboard_app, on_tell)
         # the rating view answers /rate; everything else stays the dashboard's
         self.view = RatingView(storage=storage, hold=hold, undo_window=undo_window, on_tell=on_tell)
         self.access = access or Access()
@@ -177,6 +180,6 @@ def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
+        return ipaddress.ip_address(socket.gethostbyname(host)).is_loopback  # 127.1 is 127.0.0.1
+    except (OSError, UnicodeError, ValueError):
         return False

@@ -110,6 +110,8 @@ def _check_widget(key: str, widget: ChoiceWidget | SliderWidget | TextInputWidge
             raise HitlError(f"{key}: min={widget.min} must be below max={widget.max}")
         if widget.step is not None and widget.step <= 0:
             raise HitlError(f"{key}.step={widget.step}: must be positive")
+        if widget.step is not None and widget.step > widget.max - widget.min:
+            raise HitlError(f"{key}.step={widget.step}: must be at most max - min = {widget.max - widget.min:g}")
         for label in widget.labels or []:
             if len(label) != 2:
                 raise HitlError(f"{key}.labels: each label is a [value, text] pair, got {label}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+import hashlib
 import json
 import logging
 import os
@@ -50,7 +51,10 @@ def sweep_study_name(base: str) -> str:
     sweep_id = os.environ.get(SWEEP_ID_ENV) or "_".join(Path(hc.sweep.dir).parts[-2:])
     # the job number keeps jobs apart even when override_dirname leaves out what differs (seeds...)
     name = f"{base}@{sweep_id}:#{hc.job.num}:{mask_secrets(hc.job.override_dirname)}"
-    return re.sub(r"[^A-Za-z0-9 _.,:=+@#\[\]-]", "_", name)
+    name = re.sub(r"[^A-Za-z0-9 _.,:=+@#\[\]-]", "_", name).replace("..", "._")  # the overrides may hold paths
+    if len(name) > 300:  # long overrides: cut, with a hash of the whole so jobs stay apart
+        name = f"{name[:280]}~{hashlib.sha1(name.encode()).hexdigest()[:12]}"
+    return name
 
 
 def sweep_dashboard_url() -> str | None:
