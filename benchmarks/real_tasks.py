@@ -69,7 +69,6 @@ from hitl.generators import Generator  # noqa: E402
 SUNSETS = ((250, 94, 35), (255, 149, 0), (238, 75, 106), (253, 184, 19), (192, 54, 44))
 TWILIGHT = (60, 120, 200)  # the second colour the two_colours rater likes
 BATCH = 4
-INCONSISTENT = 8.0 / 3.0  # noise of the inconsistent rater, times the task's steady noise
 
 
 @dataclass(frozen=True)
@@ -172,16 +171,14 @@ def build(task: Task, sampler: str, rater: str, seed: int, target: int) -> tuple
         if task.name == "photo":
             overrides += ["generator.max_side=96"]  # a sixth of the pixels: same grading, less time
     cfg = _compose(overrides)
-    if rater == "inconsistent":  # the habit file's noise is in CIEDE2000; scale the task's own
-        steady = _compose([o for o in overrides if not o.startswith("evaluator/rater=")] + ["evaluator/rater=steady"])
-        cfg.evaluator.rater.noise_sd = float(steady.evaluator.rater.noise_sd) * INCONSISTENT
     if task.name == "point12":
         generator = PointGenerator()
         weights = np.geomspace(3.0, 0.3, 12) if rater == "anisotropic" else None
         scorer = PointDistance(target=hidden, weights=weights)
-        noise = 0.05 * 0.5 * np.sqrt(12) * (INCONSISTENT if rater == "inconsistent" else 1.0)
-        judge = SimulatedRater(scorer=scorer, noise_sd=noise, worst=0.5 * np.sqrt(12), success=task.success, seed=seed,
-                               lapse=float(cfg.evaluator.rater.lapse), levels=cfg.evaluator.rater.levels)
+        judge = SimulatedRater(scorer=scorer, noise_sd=0.05 * 0.5 * np.sqrt(12), worst=0.5 * np.sqrt(12),
+                               success=task.success, seed=seed, lapse=float(cfg.evaluator.rater.lapse),
+                               levels=cfg.evaluator.rater.levels,
+                               noise_scale=float(cfg.evaluator.rater.get("noise_scale", 1.0)))
         success_scorer = PointDistance(target=hidden)
         sampler_cfg = cfg.sampler
         if "output" in sampler_cfg:

@@ -55,6 +55,8 @@ class SimulatedRater:
             typed).
         levels: The only slider values this person uses (a coarse person, e.g. ``[1, 5, 10]``):
             each rating goes to the nearest of them. Other widgets ignore it.
+        noise_scale: ``noise_sd`` times this (a habit in any task's units: the scorer sets
+            ``noise_sd``, an inconsistent person multiplies it).
     """
 
     def __init__(
@@ -69,6 +71,7 @@ class SimulatedRater:
         seed: int | None = None,
         lapse: float = 0.0,
         levels: Sequence[float] | None = None,
+        noise_scale: float = 1.0,
     ) -> None:
         if scorer is None:
             raise HitlError("evaluator.rater.scorer: no scorer fits this generator; pick one with "
@@ -76,6 +79,8 @@ class SimulatedRater:
                             "+evaluator.rater.scorer._target_=<your callable>")
         if noise_sd < 0:
             raise HitlError(f"evaluator.noise_sd={noise_sd}: must be 0 or more")
+        if not noise_scale >= 0:
+            raise HitlError(f"evaluator.rater.noise_scale={noise_scale}: must be 0 or more")
         if list(thresholds) != sorted(thresholds) or not thresholds:
             raise HitlError(f"evaluator.thresholds={list(thresholds)}: give increasing distances")
         if worst <= 0:
@@ -85,7 +90,7 @@ class SimulatedRater:
         if levels is not None and not levels:
             raise HitlError("evaluator.rater.levels is empty: list the slider values used, or null for all")
         self.scorer = scorer
-        self.noise_sd = noise_sd
+        self.noise_sd = noise_sd * noise_scale
         self.thresholds = list(thresholds)
         self.worst = worst
         self.success = success

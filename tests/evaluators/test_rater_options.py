@@ -56,7 +56,7 @@ def test_every_rater_option_instantiates(option: str) -> None:
     rater = _rater([f"evaluator/rater={option}"])
     expected = {
         "steady": lambda r: (r.noise_sd, r.lapse, r.levels) == (3, 0, None),
-        "inconsistent": lambda r: (r.noise_sd, r.lapse) == (8, 0.1),
+        "inconsistent": lambda r: (round(r.noise_sd, 2), r.lapse) == (8.0, 0.1),
         "coarse": lambda r: r.levels == [1.0, 5.0, 10.0],
         "anisotropic": lambda r: (r.scorer.k_l, r.scorer.k_c, r.scorer.k_h) == (3.333, 1.0, 0.333),
     }[option]
@@ -70,6 +70,8 @@ def test_the_issues_colour_raters_compose() -> None:
     assert isinstance(photo, hitl.evaluators.PhotoDistance) and photo.k_h == 0.333
     srgb = _rater(["evaluator/scorer=srgb", "evaluator/rater=inconsistent"])
     assert isinstance(srgb.scorer, hitl.evaluators.SrgbDistance) and srgb.lapse == 0.1
+    photo = _rater(["+experiment=photo", "evaluator/rater=inconsistent"])  # the habit in the photo's own units
+    assert round(photo.noise_sd, 2) == round(2.667 * _rater(["+experiment=photo"]).noise_sd, 2) < 3
 
 
 @pytest.mark.parametrize(("experiment", "question"), [
