@@ -19,6 +19,10 @@ from hitl._errors import HitlError
 from hitl._errors import one_line
 from hitl.app._knobs import check_knobs
 from hitl.app._study import check_study_name
+from hitl.app._mode import announce_comparisons
+from hitl.app._mode import comparison_summary
+from hitl.app._mode import open_study_in_mode
+from hitl.app._mode import start_comparer
 from hitl.app._study import open_study
 from hitl.app._summary import best_colour
 from hitl.app._summary import log_summary
@@ -83,7 +87,8 @@ def _run(cfg: DictConfig, stop: threading.Event) -> Summary:
     storage = build_storage(cfg.storage)
     # a study of another widget set or generator is refused here, before anything is written
     try:
-        study, existed = open_study(storage=storage, study_name=study_name, sampler=sampler, widgets=widgets,
+        study, existed = open_study_in_mode(mode=cfg.mode.name, batch=cfg.batch, storage=storage, study_name=study_name,
+                                            sampler=sampler, widgets=widgets,
                                     generator=generator)
     except HitlError:
         raise
@@ -111,7 +116,10 @@ def _serve(cfg: DictConfig, stop: threading.Event, *, storage: Any, study: optun
         dashboard = build_dashboard(cfg.dashboard, storage=storage, artifact_store=artifact_store,
                                     on_tell=wakeup.set).start()
         dashboard_url = dashboard.url
-    if cfg.dashboard.enabled:
+    comparing = cfg.mode.name == "preferential"
+    if cfg.dashboard.enabled and comparing:
+        announce_comparisons(study, url=dashboard_url, dashboard=dashboard)
+    elif cfg.dashboard.enabled:
         announce(study, url=dashboard_url, dashboard=dashboard, batch=cfg.batch,
                  raters_per_output=cfg.raters_per_output)
     elif rater is None:
@@ -120,10 +128,14 @@ def _serve(cfg: DictConfig, stop: threading.Event, *, storage: Any, study: optun
     loop = Loop(
         study=study, generator=generator, artifact_store=artifact_store, batch=cfg.batch,
         n_trials=cfg.n_trials, timeout=cfg.timeout, poll_interval=cfg.poll_interval,
-        wakeup=wakeup, stop=stop, lease=cfg.lease, rating_label=rating_label(widgets),
+        wakeup=wakeup, stop=stop, lease=cfg.lease, rating_label=rating_label(widgets), comparisons=comparing,
     )
     rater_thread = None
-    if rater is not None:
+    if rater is not None and comparing:
+        rater_thread = start_comparer(rater, study=study, artifact_store=artifact_store, batch=cfg.batch,
+                                      dashboard_url=dashboard_url if cfg.dashboard.enabled else None,
+                                      wakeup=wakeup, stop=rater_stop, queue_full=loop.queue_full)
+    elif rater is not None:
         rater_thread = rater.start(study=study, widgets=widgets, artifact_store=artifact_store,
                                    dashboard_url=dashboard_url if cfg.dashboard.enabled else None,
                                    wakeup=wakeup, stop=rater_stop, queue_full=loop.queue_full)
@@ -136,6 +148,8 @@ def _serve(cfg: DictConfig, stop: threading.Event, *, storage: Any, study: optun
         if dashboard is not None:
             dashboard.stop()
     progress = loop.progress()
+    if comparing:
+        progress = comparison_summary(study, progress)
     best_params = None
     if progress.best_number is not None:
         best_params = study.trials[progress.best_number].params
@@ -145,8 +159,8 @@ def _serve(cfg: DictConfig, stop: threading.Event, *, storage: Any, study: optun
         storage=where, artifacts=str(getattr(artifact_store, "base_path", type(artifact_store).__name__)),
         dashboard_url=dashboard_url if cfg.dashboard.enabled else None,
         best_numbers=progress.best_numbers,
-        best_label=None if progress.best_value is None else rating_label(widgets)(progress.best_value),
-        best_colour=None if best_params is None else best_colour(generator, best_params),
+        best_label=None if progress.best_value is None or comparing else rating_label(widgets)(progress.best_value),
+        best_colour=None if best_params is None else best_colour(generator, best_params), compared=comparing,
     )
     log_summary(summary)
     write_job_result(study, rater)

@@ -40,6 +40,7 @@ class Summary:
     best_numbers: tuple[int, ...] = ()
     best_label: str | None = None
     best_colour: str | None = None
+    compared: bool = False  # a comparison study: ``rated`` counts choices, the best is the most preferred
 
 
 def rating_label(widgets: WidgetSet) -> Callable[[float], str]:
@@ -70,12 +71,22 @@ def best_colour(generator: Any, params: Mapping[str, Any]) -> str | None:
 
 def log_summary(s: Summary) -> None:
     total = {"n_trials": "n_trials reached", "timeout": "timeout reached", "stopped": "stopped"}[s.reason]
-    _log.info("%s: %d rating(s) in study '%s', %d still waiting", total, s.rated, s.study_name, s.waiting)
-    if s.best_number is not None:
-        params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in (s.best_params or {}).items())
+    if s.compared:
+        _log.info("%s: %d choice(s) in study '%s', %d candidates shown", total, s.rated, s.study_name, s.waiting)
+    else:
+        _log.info("%s: %d rating(s) in study '%s', %d still waiting", total, s.rated, s.study_name, s.waiting)
+    if s.best_number is not None and s.compared:
+        _log.info("most preferred: trial %d (%s%s)", s.best_number, _params(s.best_params),
+                  f"; sRGB {s.best_colour}" if s.best_colour else "")
+    elif s.best_number is not None:
+        params = _params(s.best_params)
         colour = f"; sRGB {s.best_colour}" if s.best_colour else ""
         rated = s.best_label if s.best_label is not None else f"{s.best_value:g}"
         tied = [n for n in s.best_numbers if n != s.best_number]
         ties = f"; tied with trial{'s' if len(tied) > 1 else ''} {', '.join(map(str, tied))}" if tied else ""
         _log.info("best: trial %d rated %s (%s%s)%s", s.best_number, rated, params, colour, ties)
     _log.info("database: %s | artifacts: %s", s.storage, s.artifacts)
+
+
+def _params(params: Mapping[str, Any] | None) -> str:
+    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in (params or {}).items())

@@ -12,7 +12,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 
-__all__ = ["DashboardConfig", "HitlConfig", "register_configs"]
+__all__ = ["DashboardConfig", "HitlConfig", "ModeConfig", "register_configs"]
 
 
 @dataclass
@@ -31,10 +31,18 @@ class DashboardConfig:
 
 
 @dataclass
+class ModeConfig:
+    """How people judge the outputs: ``rating`` one at a time, or ``preferential`` comparisons."""
+
+    name: str = "rating"  # rating or preferential
+    study_suffix: str = ""  # added to the study's name, so the two modes never share a study
+
+
+@dataclass
 class HitlConfig:
     """Top-level knobs; the five groups stay free-form ``_target_`` nodes."""
 
-    study_name: str = "sunset-${widget.name}${evaluator.study_suffix}"
+    study_name: str = "sunset-${widget.name}${mode.study_suffix}${evaluator.study_suffix}"
     question: str = "Looks like sunset color?"  # the objective's name: what the person is asked
     batch: int = 4  # trials awaiting rating at once
     n_trials: Optional[int] = None  # stop once the study holds this many ratings
@@ -45,6 +53,7 @@ class HitlConfig:
     lease: float = 30.0  # seconds a worker's claim on the trial it is making lasts without a heartbeat
     results: bool = True  # contact sheet and plots into the run's output folder when it stops
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)
+    mode: ModeConfig = field(default_factory=ModeConfig)
     sampler: Any = MISSING
     widget: Any = MISSING
     storage: Any = MISSING

@@ -18,6 +18,7 @@ from hitl.config._files import disk_full
 from hitl.generators import Generator
 from hitl.queue._claim import LockNotTaken
 from hitl.queue._claim import study_lock
+from hitl.queue._compare import ComparisonTally
 from hitl.queue._lease import Worker
 from hitl.queue._repair import Repair
 from hitl.queue._step import one_line
@@ -50,6 +51,8 @@ class Loop:
         lease: Seconds this worker's claim on a trial it is making lasts without renewal.
         rating_label: How the progress line shows a rating (a choice widget's label); the
             number by default.
+        comparisons: A comparison study (``mode=preferential``): ``batch`` candidates are kept,
+            each until it is chosen as the worst or skipped, and ``n_trials`` counts choices.
     """
 
     def __init__(
@@ -68,6 +71,7 @@ class Loop:
         max_repeats: int = 20,
         lease: float = 30.0,
         rating_label: Callable[[float], str] | None = None,
+        comparisons: bool = False,
     ) -> None:
         self.study = study
         self.generator = generator
@@ -90,6 +94,9 @@ class Loop:
                                  max_render_failures=max_render_failures, max_repeats=max_repeats)
         directions = study.directions
         self._tally = Tally(self._storage, self._study_id, directions[0] if len(directions) == 1 else None, record=True)
+        self._comparisons = comparisons
+        if comparisons:  # a comparison study counts its candidates and choices instead
+            self._tally = ComparisonTally(self._storage, self._study_id)
 
     def run(self) -> str:
         """Run until a stop condition; return why it stopped: ``n_trials``, ``timeout`` or ``stopped``.
@@ -150,7 +157,7 @@ class Loop:
             if deadline is not None and time.monotonic() >= deadline:
                 return "timeout"
             waiting = self._tally.waiting
-            wanted = self.batch if self.n_trials is None else min(self.batch, self.n_trials - rated)
+            wanted = self.batch if self.n_trials is None or self._comparisons else min(self.batch, self.n_trials - rated)
             trial = self._maker.ask(self._tally) if waiting < wanted else None
         if trial is None:
             self._show(self._tally.progress())

@@ -14,6 +14,8 @@ import optuna
 from optuna.artifacts._protocol import ArtifactStore
 from optuna.trial import FrozenTrial
 
+from hitl.queue._compare import is_preferential
+from hitl.results._ranked import ranked_contact_sheet
 from hitl.results._sheet import contact_sheet
 from hitl.results._sheet import rated_trials
 
@@ -94,6 +96,8 @@ def write_results(study: optuna.Study, artifact_store: ArtifactStore, folder: Pa
     """Write the contact sheet and the plots of ``study`` into ``folder``.
 
     File names follow :func:`result_names`. Nothing is written when the study has no rating.
+    A comparison study (``mode=preferential``) gets its contact sheet only, ordered by
+    estimated preference (:func:`~hitl.results._ranked.ranked_contact_sheet`).
 
     Args:
         study: The study.
@@ -107,6 +111,8 @@ def write_results(study: optuna.Study, artifact_store: ArtifactStore, folder: Pa
     Raises:
         HitlError: The study has no rated trial.
     """
+    if is_preferential(study):  # its values are all 0: the choices rank the outputs, not Optuna's plots
+        return [ranked_contact_sheet(study, artifact_store, Path(folder) / result_names(study.study_name)["contact_sheet"])]
     rated_trials(study)  # fail before making the folder
     folder = Path(folder)
     sheet = contact_sheet(study, artifact_store, folder / result_names(study.study_name)["contact_sheet"])

@@ -30,7 +30,7 @@ HAS_GP_EXTRA = all(importlib.util.find_spec(m) for m in ("torch", "scipy"))
 
 
 def test_groups_are_the_documented_ones() -> None:
-    assert GROUPS == ["artifacts", "evaluator", "generator", "sampler", "storage", "widget"]
+    assert GROUPS == ["artifacts", "evaluator", "generator", "mode", "sampler", "storage", "widget"]
     assert len(OPTIONS) >= 11
 
 
@@ -51,6 +51,9 @@ def test_every_option_composes_and_instantiates(group: str, option: str, tmp_pat
     if group == "sampler" and option == "gp" and not HAS_GP_EXTRA:
         with pytest.raises(hitl.HitlError, match=r"pip install -e '\.\[gp\]'"):
             build(node, group)
+        return
+    if group == "mode":  # plain knobs, checked by the schema; the runs are in test_preferential.py
+        assert node.name == option
         return
     if group == "evaluator":
         if node.rater is None:  # human: people rate in the dashboard

@@ -1,0 +1,117 @@
+"""The study's mode: ratings, or comparisons (Optuna Dashboard's preferential study); a study keeps its mode."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import optuna
+from optuna.storages import BaseStorage
+from optuna_dashboard import register_preference_feedback_component
+from optuna_dashboard.preferential import load_study as load_preferential_study
+from optuna_dashboard.preferential._system_attrs import get_n_generate
+from optuna_dashboard.preferential._system_attrs import set_n_generate
+
+from hitl._errors import HitlError
+from hitl.app._study import _check_space
+from hitl.app._study import open_study
+from hitl.app._study import SPACE_ATTR
+from hitl.evaluators._compare import SimulatedComparer
+from hitl.evaluators._simulated import SimulatedRater
+from hitl.generators import Generator
+from hitl.queue import Progress
+from hitl.queue._compare import is_preferential
+from hitl.queue._compare import PREFERENTIAL_ATTR
+from hitl.results._ranking import preference_scores
+from hitl.server import WidgetSet
+from hitl.server._access import Access
+
+
+__all__ = ["announce_comparisons", "comparison_summary", "open_study_in_mode", "start_comparer"]
+
+_log = logging.getLogger("hitl")
+
+MODES = ("rating", "preferential")
+
+
+def check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise HitlError(f"mode.name={mode!r}: use mode=rating or mode=preferential")
+
+
+def open_study_in_mode(
+    *,
+    mode: str,
+    storage: BaseStorage,
+    study_name: str,
+    sampler: optuna.samplers.BaseSampler,
+    widgets: WidgetSet,
+    generator: Generator | None,
+    batch: int,
+) -> tuple[optuna.Study, bool]:
+    """Return the study and whether it already existed, refusing a study made in the other mode.
+
+    A comparison study is optuna-dashboard's preferential study: the dashboard shows its
+    "Which trial is the worst?" page over the ``batch`` candidates (``n_generate``), each card
+    the trial's note (the output and its parameters).
+    """
+    check_mode(mode)
+    try:
+        existing = optuna.load_study(study_name=study_name, storage=storage, sampler=sampler)
+    except KeyError:
+        existing = None
+    if existing is not None:
+        stored = "preferential" if is_preferential(existing) else "rating"
+        if stored != mode:
+            raise HitlError(
+                f"study_name={study_name!r} was made with mode={stored} "
+                f"({'comparisons' if stored == 'preferential' else 'ratings'}), not mode={mode}: "
+                f"run it with mode={stored}, or pick another study_name="
+            )
+    if mode == "rating":
+        return open_study(storage=storage, study_name=study_name, sampler=sampler, widgets=widgets,
+                          generator=generator)
+    if existing is None:
+        study = optuna.create_study(study_name=study_name, storage=storage, sampler=sampler)
+        storage.set_study_system_attr(study._study_id, PREFERENTIAL_ATTR, True)
+        set_n_generate(study._study_id, storage, batch)
+        register_preference_feedback_component(load_preferential_study(
+            study_name=study_name, storage=storage, sampler=sampler), "note")
+        if generator is not None:
+            storage.set_study_system_attr(study._study_id, SPACE_ATTR, generator.space_kinds())
+        return study, False
+    if generator is not None:
+        _check_space(existing, generator)
+    if get_n_generate(storage.get_study_system_attrs(existing._study_id)) != batch:
+        set_n_generate(existing._study_id, storage, batch)  # the candidates compared at once follow batch
+    return existing, True
+
+
+def announce_comparisons(study: optuna.Study, *, url: str, dashboard: Any) -> None:
+    """Log where people compare: the rating view, then the dashboard's "Which trial is the worst?" page."""
+    access = dashboard.access if dashboard is not None else Access()
+    _log.info("choose the worst of the outputs shown at %s (one keypress a choice)",
+              access.link(f"{url}/rate/studies/{study._study_id}"))
+    _log.info("or at %s in Optuna Dashboard (Which trial is the worst?)",
+              access.link(f"{url}/dashboard/studies/{study._study_id}", admin=True))
+
+
+def start_comparer(rater: Any, *, study: optuna.Study, artifact_store: Any, batch: int, dashboard_url: str | None,
+                   wakeup: threading.Event, stop: threading.Event,
+                   queue_full: threading.Event | None) -> threading.Thread:
+    """The simulated rater of ``evaluator=simulated``, comparing instead of rating (the same scorer and habits)."""
+    if not isinstance(rater, SimulatedRater):
+        raise HitlError(f"mode=preferential: evaluator.rater {type(rater).__name__} cannot compare; "
+                        "use evaluator=simulated or evaluator=human")
+    return SimulatedComparer(rater=rater).start(study=study, artifact_store=artifact_store, dashboard_url=dashboard_url,
+                                                wakeup=wakeup, stop=stop, batch=batch, queue_full=queue_full)
+
+
+def comparison_summary(study: optuna.Study, progress: Progress) -> Progress:
+    """The run's progress with the most preferred output (a Bradley-Terry fit of the choices) as its best."""
+    scores = preference_scores(study)
+    if not scores:
+        return progress
+    best = min(scores, key=lambda n: (-scores[n], n))
+    return Progress(progress.waiting, progress.rated, None, best, (best,))
