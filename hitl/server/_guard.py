@@ -19,9 +19,12 @@ from typing import Any
 
 import optuna
 from optuna.storages import BaseStorage
+from optuna.storages import RDBStorage
+from optuna.storages._rdb import models
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 from optuna_dashboard._form_widget import FORM_WIDGETS_KEY
+import sqlalchemy
 
 from hitl.queue._attrs import READY_ATTR
 from hitl.queue._lease import LEASE_ATTR
@@ -100,7 +103,7 @@ def _tell(storage: BaseStorage, trial_id: int, body: dict[str, Any], cache: dict
     trial = _rateable(storage, trial_id)
     values = None
     if state == "COMPLETE":
-        study_id = storage.get_study_id_from_trial_id(trial_id)
+        study_id = _study_of(storage, trial_id)
         if study_id not in cache:
             found = _form_widgets(storage, study_id)
             if found is not None:
@@ -138,9 +141,9 @@ def _rateable(storage: BaseStorage, trial_id: int) -> FrozenTrial:
 def _check_values(storage: BaseStorage, trial: FrozenTrial, values: Any,
                   widgets: Sequence[dict[str, Any]] | None) -> list[float]:
     if widgets is None:
-        widgets = _form_widgets(storage, storage.get_study_id_from_trial_id(trial._trial_id)) or []
+        widgets = _form_widgets(storage, _study_of(storage, trial._trial_id)) or []
     objectives = [w for w in widgets if w.get("type") != "user_attr"]
-    expected = len(objectives) or len(storage.get_study_directions(storage.get_study_id_from_trial_id(trial._trial_id)))
+    expected = len(objectives) or len(storage.get_study_directions(_study_of(storage, trial._trial_id)))
     if not isinstance(values, list):
         raise _Refused(400, "values must be a list of numbers, one per objective")
     if len(values) != expected:
@@ -165,6 +168,22 @@ def _check_values(storage: BaseStorage, trial: FrozenTrial, values: Any,
             if not low <= number <= high:
                 raise _Refused(400, f"value {i + 1} ({number:g}) is outside the slider's range {low:g}..{high:g}")
     return numbers
+
+
+def _study_of(storage: BaseStorage, trial_id: int) -> int:
+    """The id of the study ``trial_id`` belongs to (optuna's storages have no public call for it)."""
+    backend = getattr(storage, "_backend", storage)  # optuna wraps RDBStorage in _CachedStorage
+    if isinstance(backend, RDBStorage):
+        trials = models.TrialModel.__table__
+        with backend.engine.connect() as conn:
+            found = conn.execute(sqlalchemy.select(trials.c.study_id).where(trials.c.trial_id == trial_id)).scalar()
+        if found is not None:
+            return int(found)
+    else:
+        for study in storage.get_all_studies():
+            if any(t._trial_id == trial_id for t in storage.get_all_trials(study._study_id, deepcopy=False)):
+                return study._study_id
+    raise _Refused(404, f"trial id {trial_id} does not exist")
 
 
 def _form_widgets(storage: BaseStorage, study_id: int) -> list[dict[str, Any]] | None:

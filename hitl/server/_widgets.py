@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+import math
 from typing import Any
 import warnings
 
@@ -105,7 +106,11 @@ def _check_widget(key: str, widget: ChoiceWidget | SliderWidget | TextInputWidge
             widget.values = [float(v) for v in widget.values]
         except (TypeError, ValueError):
             raise HitlError(f"{key}.values={widget.values}: every value must be a number") from None
+        if not all(math.isfinite(v) for v in widget.values):
+            raise HitlError(f"{key}.values={widget.values}: every value must be a finite number")
     elif isinstance(widget, SliderWidget):
+        if not (math.isfinite(widget.min) and math.isfinite(widget.max)):
+            raise HitlError(f"{key}: min={widget.min} and max={widget.max} must be finite numbers")
         if not widget.min < widget.max:
             raise HitlError(f"{key}: min={widget.min} must be below max={widget.max}")
         if widget.step is not None and widget.step <= 0:

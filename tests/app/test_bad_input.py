@@ -14,6 +14,7 @@ import pytest
 import hitl
 from hitl.config import build
 from tests.conftest import compose_config
+from tests.conftest import need
 
 
 def _snapshot(root: Path) -> list[str]:
@@ -57,6 +58,45 @@ CASES = [
     (["evaluator=simulated", "evaluator.rater.scorer.target=[300,0,0]"], ["evaluator.scorer.target=[300, 0, 0]"]),
     (["dashboard.enabled=true", "dashboard.host=203.0.113.999"], ["dashboard.host=203.0.113.999"]),
     (["dashboard.enabled=true", "dashboard.host=192.0.2.1"], ["dashboard.host=192.0.2.1", "not an address of this machine"]),
+    # issue 11: non-finite, absurd and out-of-range knobs
+    *[([f"poll_interval={v}"], [f"poll_interval={v}", "positive seconds"]) for v in ("inf", "nan", "-inf", "1e+300", "-1")],
+    *[([f"lease={v}"], [f"lease={v}", "at least 1"]) for v in ("nan", "inf", "1e-06", "0.5", "0", "-1")],
+    *[([f"timeout={v}"], [f"timeout={v}", "positive seconds"]) for v in ("nan", "inf", "0", "1e+300")],
+    (["batch=99999999999999999999"], ["batch=99999999999999999999", "at most 1000"]),
+    (["batch=1001"], ["batch=1001", "at most 1000"]),
+    (["poll_interval=1e9"], ["poll_interval=1000000000.0", "a week"]),
+    (["lease=1e9"], ["lease=1000000000.0", "a week"]),
+    (["n_trials=99999999999999999999"], ["n_trials=99999999999999999999"]),
+    (["n_trials=-1"], ["n_trials=-1"]),
+    (["seed=-1"], ["seed=-1", "0..4294967295"]),
+    (["seed=4294967296"], ["seed=4294967296"]),
+    (["dashboard.port=-1"], ["dashboard.port=-1"]),
+    # unset environment variables, named with the key that uses them
+    (["study_name=${oc.env:HITL_TEST_UNSET_VAR}"], ["study_name", "HITL_TEST_UNSET_VAR", "cannot be resolved"]),
+    (["question=${oc.env:HITL_TEST_UNSET_VAR}"], ["question", "HITL_TEST_UNSET_VAR"]),
+    (["storage.url=${oc.env:HITL_TEST_UNSET_VAR}"], ["storage.url", "HITL_TEST_UNSET_VAR"]),
+    # study names: a fix for each
+    (["study_name='café'"], ["study_name='café'", "'é' is not allowed", "study_name='caf_'"]),
+    (["study_name='日本'"], ["study_name='日本'", "ASCII"]),
+    (["study_name=a..b"], ["study_name='a..b'", "'..'"]),
+    (["study_name=" + "x" * 301], ["study_name="]),
+    # widgets
+    (["widget.objectives.0.widget.step=1000"], ["widget.objectives[0].widget.step=1000", "at most max - min"]),
+    (["widget.objectives.0.widget.max=inf"], ["widget.objectives[0].widget", "finite"]),
+    (["widget=choice", "widget.objectives.0.widget.values=[1,2,nan]"], ["every value must be a finite number"]),
+    (["widget.objectives.0.widget.step=0"], ["step=0", "positive"]),
+    (["widget.objectives.0.direction=MAXIMIZE"], ["minimize or maximize"]),
+    # the dashboard's address
+    *[(["dashboard.enabled=true", f"dashboard.host={h}"], [f"dashboard.host={h}", "IPv6"]) for h in ("::1", "::", "fe80::1")],
+    (["dashboard.enabled=true", "dashboard.host=no-such-host.invalid"], ["dashboard.host=no-such-host.invalid"]),
+    # storages
+    (["storage.url=sqlite://"], ["storage.url=sqlite://", "in-memory SQLite", "storage=memory"]),
+    (["storage.url=sqlite:///:memory:"], ["storage.url=sqlite:///:memory:", "in-memory SQLite"]),
+    (["storage.url='postgresql+psycopg2://bob@127.0.0.1:1/db?password=hunter2'"], ["password=***", "storage.url="]),
+    (["storage.url='postgresql+psycopg2://bob:hunter2 x@127.0.0.1:1/db'"], ["bob:***@127.0.0.1:1/db"]),
+    (["storage.url='postgresql+psycopg2://bob:hun%40ter2@127.0.0.1:1/db'"], ["bob:***@127.0.0.1:1/db"]),
+    (["storage=journal", "storage.log_storage.file_path=/nonexistent-dir/sub/j.log"], ["storage"]),
+    (["sampler=tpe", "seed=-5"], ["seed=-5"]),
 ]
 
 
@@ -149,3 +189,73 @@ def test_a_second_ctrl_c_is_one_line_and_status_130(monkeypatch: pytest.MonkeyPa
     assert info.value.code == 130
     err = capsys.readouterr().err
     assert err.startswith("stopped at once") and len(err.strip().splitlines()) == 1
+
+
+def _corrupt(path: Path) -> None:
+    path.write_bytes(b"SQLite format 3\x00" + b"\xff" * 200)  # a header, then garbage
+
+
+def _foreign(path: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE photos (id INTEGER, title TEXT)")
+    conn.close()
+
+
+def _not_sqlite(path: Path) -> None:
+    path.write_text("name,score\nx,1\n")
+
+
+def _planted_link(path: Path) -> None:
+    (path.parent / "victim").write_text("keep me")
+    Path(str(path) + ".hitl-lock").symlink_to(path.parent / "victim")
+
+
+FILE_CASES = [  # (what is in the way, words the message must hold)
+    (_corrupt, ["is not a readable SQLite database", "move this one away"]),
+    (_not_sqlite, ["is not a readable SQLite database"]),
+    (_foreign, ["holds another program's tables (photos)", "a file of its own"]),
+    (_planted_link, ["is a symbolic link", "never follows"]),
+]
+CASES_IN_ALL = len(CASES) + len(FILE_CASES)  # the table keeps growing: more than 80 cases
+
+
+@pytest.mark.parametrize(("plant", "words"), FILE_CASES, ids=[c[0].__name__ for c in FILE_CASES])
+def test_a_database_file_that_is_not_ours_is_refused_untouched(
+    plant: Callable[[Path], None], words: list[str], make_cfg: Callable[..., DictConfig], tmp_path: Path
+) -> None:
+    db = tmp_path / "other.db"
+    plant(db)
+    before = {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file() and not p.is_symlink()}
+    listing = _snapshot(tmp_path)
+    with pytest.raises(hitl.HitlError) as info:
+        hitl.run(make_cfg(f"storage.url=sqlite:///{db}"))
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(f"storage.url=sqlite:///{db}")
+    for word in words:
+        assert word in message
+    assert _snapshot(tmp_path) == listing
+    assert {p: p.read_bytes() for p in before} == before  # not a byte changed
+
+
+def test_the_table_has_more_than_80_cases() -> None:
+    assert CASES_IN_ALL > 80
+
+
+def test_a_full_disk_is_named_as_such(make_cfg: Callable[..., DictConfig], tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0:
+        need("a full disk is simulated with a small tmpfs, which needs root")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)], check=True)
+    try:
+        (disk / "filler").write_bytes(b"\0" * (256 * 1024 - 4096 * 2))
+        with pytest.raises(hitl.HitlError) as info:
+            hitl.run(make_cfg(f"storage.url=sqlite:///{disk / 'hitl.db'}", "timeout=1"))
+        assert "the disk is full" in str(info.value) and "\n" not in str(info.value)
+    finally:
+        subprocess.run(["umount", "--lazy", str(disk)], check=True)  # lazy: an open SQLite handle may remain
