@@ -24,13 +24,15 @@ from hitl.queue import Progress
 from hitl.queue._compare import is_preferential
 from hitl.queue._compare import PREFERENTIAL_ATTR
 from hitl.results._ranking import preference_scores
+from hitl.samplers import ComparisonSampler
 from hitl.server import WidgetSet
 from hitl.server._access import Access
 
 
-__all__ = ["announce_comparisons", "comparison_summary", "open_study_in_mode", "start_comparer"]
+__all__ = ["announce_comparisons", "check_sampler", "comparison_summary", "open_study_in_mode", "start_comparer"]
 
 _log = logging.getLogger("hitl")
+_COMPARING: tuple[type, ...] = (ComparisonSampler,)  # samplers that read the study's choices
 
 MODES = ("rating", "preferential")
 
@@ -115,3 +117,13 @@ def comparison_summary(study: optuna.Study, progress: Progress) -> Progress:
         return progress
     best = min(scores, key=lambda n: (-scores[n], n))
     return Progress(progress.waiting, progress.rated, None, best, (best,))
+
+
+def check_sampler(mode: str, sampler: optuna.samplers.BaseSampler) -> None:
+    """A sampler that learns from comparisons needs them; one that learns from ratings learns nothing from them."""
+    if mode == "rating" and isinstance(sampler, _COMPARING):
+        raise HitlError(f"sampler: {type(sampler).__name__} learns from comparisons: use it with mode=preferential, "
+                        "or sampler=auto for ratings")
+    if mode == "preferential" and not isinstance(sampler, (*_COMPARING, optuna.samplers.RandomSampler)):
+        _log.warning("sampler: %s learns nothing from comparisons (each compared trial is told 0); sampler=auto "
+                     "(ComparisonSampler) or sampler=preferential_gp learn from them", type(sampler).__name__)

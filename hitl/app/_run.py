@@ -20,6 +20,7 @@ from hitl._errors import one_line
 from hitl.app._knobs import check_knobs
 from hitl.app._study import check_study_name
 from hitl.app._mode import announce_comparisons
+from hitl.app._mode import check_sampler
 from hitl.app._mode import comparison_summary
 from hitl.app._mode import open_study_in_mode
 from hitl.app._mode import start_comparer
@@ -77,6 +78,7 @@ def _run(cfg: DictConfig, stop: threading.Event) -> Summary:
     if not (callable(getattr(generator, "suggest", None)) and callable(getattr(generator, "render", None))):
         raise HitlError("generator: its _target_ must be a hitl.generators.Generator subclass (suggest and render)")
     sampler = build(cfg.sampler, "sampler")
+    check_sampler(cfg.mode.name, sampler)
     _probe(sampler, generator)
     artifact_store = build(cfg.artifacts, "artifacts")
     rater = None if cfg.evaluator.rater is None else build(cfg.evaluator.rater, "evaluator.rater")

@@ -11,9 +11,10 @@ are the same).
 from hitl.samplers._auto import auto
 from hitl.samplers._gp import gp
 from hitl.samplers._gp import UnrepeatingGPSampler
+from hitl.samplers._ideal import ComparisonSampler
 from hitl.samplers._ideal import IdealPointSampler
 from hitl.samplers._localizer import LocalizationSampler
 from hitl.samplers._localizer import OutputModel
 
 
-__all__ = ["IdealPointSampler", "LocalizationSampler", "OutputModel", "UnrepeatingGPSampler", "auto", "gp"]
+__all__ = ["ComparisonSampler", "IdealPointSampler", "LocalizationSampler", "OutputModel", "UnrepeatingGPSampler", "auto", "gp"]

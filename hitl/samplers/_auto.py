@@ -8,6 +8,7 @@ from typing import Any
 from optuna.samplers import BaseSampler
 
 from hitl._errors import HitlError
+from hitl.samplers._ideal import ComparisonSampler
 from hitl.samplers._ideal import IdealPointSampler
 from hitl.samplers._localizer import LocalizationSampler
 from hitl.samplers._space import recorded_space
@@ -19,7 +20,7 @@ _log = logging.getLogger("hitl")
 _FEW = 3  # up to this many parameters, the localizer's fixed candidates cover the space densely
 
 
-def auto(*, output: Any = None, seed: int | None = None, **knobs: Any) -> BaseSampler:
+def auto(*, output: Any = None, seed: int | None = None, mode: str = "rating", **knobs: Any) -> BaseSampler:
     """hitl's default sampler for the generator ``output``.
 
     :class:`LocalizationSampler` when the generator measures how different its outputs look
@@ -32,6 +33,8 @@ def auto(*, output: Any = None, seed: int | None = None, **knobs: Any) -> BaseSa
     Args:
         output: The generator (``${generator}`` in the config).
         seed: Seed of the chosen sampler.
+        mode: ``preferential`` (people compare outputs, ``${mode.name}``): :class:`ComparisonSampler`,
+            the ideal-point person learnt from their choices.
         **knobs: None taken: a knob belongs to one sampler, so tuning one means picking it.
     """
     if knobs:
@@ -39,6 +42,9 @@ def auto(*, output: Any = None, seed: int | None = None, **knobs: Any) -> BaseSa
         raise HitlError(f"sampler=auto takes no {names}: pick the sampler the knob belongs to, "
                         "e.g. sampler=ideal or sampler=localizer, then set sampler.<knob>")
     dims = len(recorded_space(output))
+    if mode == "preferential":
+        _log.info("sampler: ComparisonSampler (%d parameters, learning from comparisons)", dims)
+        return ComparisonSampler(output=output, seed=seed)
     if callable(getattr(output, "distances", None)) and 0 < dims <= _FEW:
         _log.info("sampler: LocalizationSampler (%d parameters, the generator measures how different outputs look)", dims)
         return LocalizationSampler(output=output, seed=seed)

@@ -143,3 +143,8 @@ def test_several_workers_keep_exactly_batch_candidates(backend: str, make_cfg, r
     running = [t for t in study.trials if t.state == TrialState.RUNNING]
     assert all(READY_ATTR in t.system_attrs for t in running)  # nothing half-made left behind
     assert len(study.trials) == 4 + 15  # one new candidate per choice, no extras from the three workers
+
+
+def test_the_comparison_sampler_is_refused_for_ratings(make_cfg) -> None:
+    with pytest.raises(hitl.HitlError, match=r"ComparisonSampler learns from comparisons: use it with mode=preferential"):
+        hitl.run(make_cfg("sampler=compare", "evaluator=simulated", "n_trials=1"))
