@@ -22,6 +22,7 @@ import optuna_dashboard
 
 from hitl._errors import HitlError
 from hitl.server._access import Access
+from hitl.server._guard import check_rating
 from hitl.server._guard import guard
 from hitl.server._rating import RatingView
 from hitl.server._serve import pick_server
@@ -113,7 +114,8 @@ class EmbeddedDashboard:
         dashboard_app = guard(optuna_dashboard.wsgi(storage, artifact_store=artifact_store), storage)
         app = fix_empty_json_responses(dashboard_app, on_tell)
         # the rating view answers /rate; everything else stays the dashboard's
-        self.view = RatingView(storage=storage, hold=hold, undo_window=undo_window, on_tell=on_tell)
+        self.view = RatingView(storage=storage, hold=hold, undo_window=undo_window, on_tell=on_tell,
+                               check=lambda study_id, trial, values: check_rating(storage, trial._trial_id, values))
         self.access = access or Access()
         app = self.access.wrap(self.view.around(app))
         self.host = host
