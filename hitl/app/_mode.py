@@ -121,9 +121,10 @@ def comparison_summary(study: optuna.Study, progress: Progress) -> Progress:
 
 def check_sampler(mode: str, sampler: optuna.samplers.BaseSampler) -> None:
     """A sampler that learns from comparisons needs them; one that learns from ratings learns nothing from them."""
-    if mode == "rating" and isinstance(sampler, _COMPARING):
+    comparing = isinstance(sampler, _COMPARING) or type(sampler).__name__ == "PreferentialGPSampler"
+    if mode == "rating" and comparing:
         raise HitlError(f"sampler: {type(sampler).__name__} learns from comparisons: use it with mode=preferential, "
                         "or sampler=auto for ratings")
-    if mode == "preferential" and not isinstance(sampler, (*_COMPARING, optuna.samplers.RandomSampler)):
+    if mode == "preferential" and not comparing and not isinstance(sampler, optuna.samplers.RandomSampler):
         _log.warning("sampler: %s learns nothing from comparisons (each compared trial is told 0); sampler=auto "
                      "(ComparisonSampler) or sampler=preferential_gp learn from them", type(sampler).__name__)

@@ -15,6 +15,8 @@ from hitl.samplers._ideal import ComparisonSampler
 from hitl.samplers._ideal import IdealPointSampler
 from hitl.samplers._localizer import LocalizationSampler
 from hitl.samplers._localizer import OutputModel
+from hitl.samplers._preferential_gp import preferential_gp
 
 
-__all__ = ["ComparisonSampler", "IdealPointSampler", "LocalizationSampler", "OutputModel", "UnrepeatingGPSampler", "auto", "gp"]
+__all__ = ["ComparisonSampler", "IdealPointSampler", "LocalizationSampler", "OutputModel", "UnrepeatingGPSampler", "auto", "gp",
+           "preferential_gp"]

@@ -27,6 +27,7 @@ GROUPS = sorted(p.name for p in CONF.iterdir() if p.is_dir() and p.name != "expe
 OPTIONS = [(g, p.stem) for g in GROUPS for p in sorted((CONF / g).glob("*.yaml"))]
 EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
 HAS_GP_EXTRA = all(importlib.util.find_spec(m) for m in ("torch", "scipy"))
+HAS_PREFERENTIAL_EXTRA = all(importlib.util.find_spec(m) for m in ("torch", "botorch"))
 
 
 def test_groups_are_the_documented_ones() -> None:
@@ -48,6 +49,10 @@ def test_every_option_composes_and_instantiates(group: str, option: str, tmp_pat
         return
     if group == "artifacts" and option == "s3":
         pytest.skip("instantiated against a real S3-compatible server in test_s3.py")
+    if group == "sampler" and option == "preferential_gp" and not HAS_PREFERENTIAL_EXTRA:
+        with pytest.raises(hitl.HitlError, match=r"pip install -e '\.\[preferential\]'"):
+            build(node, group)
+        return
     if group == "sampler" and option == "gp" and not HAS_GP_EXTRA:
         with pytest.raises(hitl.HitlError, match=r"pip install -e '\.\[gp\]'"):
             build(node, group)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 import subprocess
@@ -22,6 +23,7 @@ from hitl.evaluators._compare import candidates
 from hitl.queue import READY_ATTR
 from hitl.results import write_results
 from tests.conftest import free_port
+from tests.conftest import need
 
 
 def _histories(study: optuna.Study) -> list[dict]:
@@ -148,3 +150,11 @@ def test_several_workers_keep_exactly_batch_candidates(backend: str, make_cfg, r
 def test_the_comparison_sampler_is_refused_for_ratings(make_cfg) -> None:
     with pytest.raises(hitl.HitlError, match=r"ComparisonSampler learns from comparisons: use it with mode=preferential"):
         hitl.run(make_cfg("sampler=compare", "evaluator=simulated", "n_trials=1"))
+
+
+def test_preferential_gp_sampler_runs_a_comparison_study(make_cfg) -> None:
+    if importlib.util.find_spec("botorch") is None:
+        need("botorch is not installed: pip install -e '.[preferential]'")
+    summary = hitl.run(make_cfg("mode=preferential", "sampler=preferential_gp", "evaluator=simulated", "batch=3",
+                                "n_trials=4", "seed=0", "results=false"))
+    assert summary.compared and summary.rated >= 4 and summary.best_number is not None
