@@ -14,5 +14,6 @@ setup(
         **{group: ["*.yaml"] for group in _GROUPS},
         "hitl.generators": ["data/*"],  # the photo of generator=photo and its licence
         "hitl.server._rating": ["static/*"],  # the rating view's page, script and style
+        "hitl.server._compare": ["static/*"],  # the comparison view's page and script
     },
 )

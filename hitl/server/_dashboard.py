@@ -25,6 +25,7 @@ from hitl.server._access import Access
 from hitl.server._guard import check_rating
 from hitl.server._guard import guard
 from hitl.server._rating import RatingView
+from hitl.server._compare import ComparisonView
 from hitl.server._serve import pick_server
 from hitl.server._serve import WaitressServer
 
@@ -32,7 +33,7 @@ from hitl.server._serve import WaitressServer
 __all__ = ["EmbeddedDashboard", "check_host", "fix_empty_json_responses"]
 
 _log = logging.getLogger("hitl")
-_TELL = re.compile(r"^/api/trials/\d+/tell/?$")
+_TELL = re.compile(r"^/api/trials/\d+/tell/?$|^/api/studies/\d+/preference/?$")  # a rating, or a choice
 _PORTS_TRIED = 20
 
 
@@ -117,7 +118,8 @@ class EmbeddedDashboard:
         self.view = RatingView(storage=storage, hold=hold, undo_window=undo_window, on_tell=on_tell,
                                check=lambda study_id, trial, values: check_rating(storage, trial._trial_id, values))
         self.access = access or Access()
-        app = self.access.wrap(self.view.around(app))
+        comparisons = ComparisonView(storage=storage, on_choice=on_tell)  # /rate/studies/<id> of a comparison study
+        app = self.access.wrap(comparisons.around(self.view.around(app)))
         self.host = host
         self.server = pick_server(server, loopback=_is_loopback(host))
         self._server = self._bind(app, host, port, self.server)
