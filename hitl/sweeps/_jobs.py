@@ -17,6 +17,7 @@ import optuna
 from optuna.trial import TrialState
 
 from hitl._errors import mask_secrets
+from hitl.queue._compare import is_preferential
 
 
 __all__ = ["RESULT_FILE", "sweep_dashboard_url", "sweep_study_name", "write_job_result"]
@@ -88,6 +89,21 @@ def write_job_result(study: optuna.Study, rater: Any) -> Path | None:
             {"number": t.number, "values": t.values, "distance": t.user_attrs.get(DISTANCE_ATTR)} for t in rated
         ],
     }
+    if is_preferential(study):  # a person's clicks are its choices: each one saw the best of its candidates
+        result["ratings"] = _choices(study, DISTANCE_ATTR)
     path = Path(hc.runtime.output_dir) / RESULT_FILE
     path.write_text(json.dumps(result, indent=1))
     return path
+
+
+def _choices(study: optuna.Study, distance_attr: str) -> list[dict[str, Any]]:
+    """One record per choice, in the order made: the worst chosen, and the best distance on show."""
+    attrs = study._storage.get_study_system_attrs(study._study_id)
+    histories = [json.loads(v) if isinstance(v, str) else v for k, v in attrs.items() if k.startswith("preference:history")]
+    trials = study._storage.get_all_trials(study._study_id, deepcopy=False)
+    records = []
+    for h in sorted(histories, key=lambda h: h["timestamp"]):
+        shown = [trials[n].user_attrs.get(distance_attr) for n in h["candidates"]]
+        known = [d for d in shown if d is not None]
+        records.append({"number": h["clicked"], "values": None, "distance": min(known) if known else None})
+    return records

@@ -22,6 +22,7 @@ from hitl.config import build_storage
 from hitl.evaluators._compare import candidates
 from hitl.queue import READY_ATTR
 from hitl.results import write_results
+from hitl.sweeps._jobs import _choices
 from tests.conftest import free_port
 from tests.conftest import need
 
@@ -69,6 +70,8 @@ def test_simulated_comparer_chooses_through_the_dashboards_preference_api(make_c
                    for h in histories)
     assert farthest >= 0.6 * len(histories)
     assert summary.best_number is not None and summary.best_number in {t.number for t in study.best_trials}
+    records = _choices(study._study, "sim:distance")  # a sweep's report counts clicks: one record a choice
+    assert len(records) == summary.rated and all(r["distance"] is not None for r in records)
     sheet = write_results(study._study, build(cfg.artifacts, "artifacts"), tmp_path / "out")
     assert [p.name for p in sheet] == [f"{cfg.study_name}-contact-sheet.png"] and sheet[0].stat().st_size > 1000
 
@@ -158,3 +161,38 @@ def test_preferential_gp_sampler_runs_a_comparison_study(make_cfg) -> None:
     summary = hitl.run(make_cfg("mode=preferential", "sampler=preferential_gp", "evaluator=simulated", "batch=3",
                                 "n_trials=4", "seed=0", "results=false"))
     assert summary.compared and summary.rated >= 4 and summary.best_number is not None
+
+
+def test_kill_9_then_resume_keeps_exactly_batch_candidates(make_cfg, tmp_path: Path) -> None:
+    """A worker killed at random points (mid-render too) leaves nothing a resume cannot repair: the
+    study never holds more than batch candidates, and the next run fills it to exactly batch."""
+    import os
+    import random
+
+    from tests.queue.test_workers import _Worker
+
+    db, art = tmp_path / "k.db", tmp_path / "art"
+    common = ["mode=preferential", "evaluator=simulated", "sampler=random", "batch=3", "lease=1", "poll_interval=0.05",
+              "results=false", "study_name=k", f"storage.url=sqlite:///{db}", f"artifacts.base_path={art}",
+              "generator.width=64", "generator.height=48"]
+    rng = random.Random(0)
+    storage = None
+    for _ in range(2):
+        worker = _Worker(tmp_path, dict(os.environ), *common)
+        worker.wait_for("waiting 3")
+        time.sleep(rng.uniform(0.05, 0.6))
+        worker.kill()
+        storage = storage or optuna.storages.RDBStorage(f"sqlite:///{db}")
+        study = optuna.load_study(study_name="k", storage=storage)
+        shown = candidates(study)
+        half_made = [t for t in study.trials if t.state == TrialState.RUNNING and READY_ATTR not in t.system_attrs]
+        assert len(shown) + len(half_made) <= 3, (len(shown), len(half_made))
+    cfg = make_cfg(*common[:-4], f"storage.url=sqlite:///{db}", f"artifacts.base_path={art}", "study_name=k",
+                   "timeout=2", "evaluator=human")  # nobody compares: the run only repairs and refills
+    time.sleep(1.1)  # the dead worker's lease runs out
+    summary = hitl.run(cfg)
+    study = optuna.load_study(study_name="k", storage=storage)
+    assert summary.waiting == 3 and len(candidates(study)) == 3
+    assert all(READY_ATTR in t.system_attrs for t in study.trials if t.state == TrialState.RUNNING)
+    histories = _histories(study)
+    assert histories and all(len(h["candidates"]) == 3 for h in histories)
