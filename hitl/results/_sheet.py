@@ -37,6 +37,7 @@ from hitl.results._text import text_cell
 from hitl.results._text import TEXT_COLOUR
 from hitl.results._waveform import WAVE_SUFFIXES
 from hitl.results._waveform import waveform_cell
+from hitl.server._rating._records import RATER_ATTR
 
 
 __all__ = ["contact_sheet", "rated_trials"]
@@ -140,7 +141,8 @@ def _best_numbers(study: optuna.Study, rated: list[FrozenTrial]) -> set[int]:
 
 
 def _rating_labeller(study: optuna.Study) -> Callable[[FrozenTrial], str]:
-    """How a trial's rating reads: the choice label where the form is a choice, else the number."""
+    """How a trial's rating reads: the choice label where the form is a choice, else the number,
+    and the names of the people who rated it in the rating view."""
     forms = get_form_widgets_json(study._storage.get_study_system_attrs(study._study_id)) or {}
     widgets: list[dict[str, Any]] = []
     if forms.get("output_type") == "objective":
@@ -155,7 +157,11 @@ def _rating_labeller(study: optuna.Study) -> Callable[[FrozenTrial], str]:
         return f"{value:g}"
 
     def label(trial: FrozenTrial) -> str:
-        return " / ".join(one(i, v) for i, v in enumerate(trial.values or []))
+        rating = " / ".join(one(i, v) for i, v in enumerate(trial.values or []))
+        raters = trial.user_attrs.get(RATER_ATTR)  # who rated it in the rating view
+        if isinstance(raters, str):
+            raters = [raters]
+        return f"{rating} by {', '.join(str(r) for r in raters)}" if raters else rating
 
     return label
 

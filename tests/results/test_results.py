@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+import copy
 import itertools
 import logging
 import re
@@ -88,6 +89,18 @@ def test_ratings_read_as_the_choice_labels(rated: tuple) -> None:
     label = _rating_labeller(study)
     by_value = {t.value: label(t) for t in study.trials}
     assert by_value == {-1.0: "Good 👍", 0.0: "So-so👌", 1.0: "Bad 👎"}  # emoji are dropped when drawn
+
+
+def test_a_rating_reads_with_the_names_of_who_rated_it(rated: tuple) -> None:
+    from hitl.results._sheet import _rating_labeller
+    from hitl.server._rating import RATER_ATTR
+
+    study, _ = rated
+    label = _rating_labeller(study)
+    trial = copy.deepcopy(study.trials[0])  # as the rating view leaves it: names stored before the rating
+    trial.user_attrs = {**trial.user_attrs, RATER_ATTR: ["ann", "bob"]}
+    assert label(trial) == f"{label(study.trials[0])} by ann, bob"
+    assert " by " not in label(study.trials[0])
 
 
 def test_write_plots_are_standalone_html_with_the_params(rated: tuple, tmp_path: Path) -> None:
