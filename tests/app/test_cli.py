@@ -146,7 +146,7 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_resumes(tmp_path: Path) -> None:
         (["storage.url=postgresql+psycopg2://bob:hunter2@127.0.0.1:1/x"], 2, ["bob:***@127.0.0.1:1/x"]),
         (["batchh=3"], 2, ["error: batchh: not a hitl setting; did you mean batch?"]),
         (["+batchh=3"], 2, ["error: batchh: not a hitl setting; did you mean batch?"]),  # never accepted
-        (["sampler=nope"], 2, ["error: sampler=nope: no such option; pick one of auto, gp, ideal, localizer, random, tpe"]),
+        (["sampler=nope"], 2, ["error: sampler=nope: no such option; pick one of auto, compare, gp, ideal, localizer, preferential_gp, random, tpe"]),
         (["batch=many"], 2, ["error: batch=many:", "converted to Integer"]),
         (["generator.space.r.high=128"], 2, ["error: generator.space.r.high: not a setting here"]),
         (["dashboard.enabled=maybe"], 2, ["error: dashboard.enabled=maybe:", "not a valid bool"]),
@@ -186,7 +186,7 @@ def test_help_lists_groups_and_cfg_job_prints_the_config(tmp_path: Path) -> None
     res = subprocess.run(RUN + ["--help"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert res.returncode == 0
     listed = dict(line.split(": ", 1) for line in res.stdout.splitlines() if re.match(r"^[a-z]+: [a-z]", line))
-    expected = {"sampler": {"auto", "gp", "ideal", "localizer", "random", "tpe"}, "storage": {"journal", "memory", "postgres", "sqlite"},
+    expected = {"sampler": {"auto", "compare", "gp", "ideal", "localizer", "preferential_gp", "random", "tpe"}, "storage": {"journal", "memory", "postgres", "sqlite"},
                 "widget": {"choice", "slider", "text"}, "generator": {"color", "perceptual"}, "artifacts": {"filesystem", "s3"},
                 "evaluator": {"human", "simulated"}, "experiment": {"tutorial", "slurm"}}
     for group, options in expected.items():
