@@ -10,6 +10,7 @@ from pathlib import Path
 import socket
 import threading
 import uuid
+from typing import Any
 
 from hydra import compose
 from hydra import initialize_config_dir
@@ -138,3 +139,16 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A headless Debian chromium for a test module (tests/_browser.py); closed, with its processes, after it."""
+    from _browser import chromium  # noqa: PLC0415 - playwright only where a test drives a browser
+    from _browser import missing  # noqa: PLC0415
+
+    reason = missing()
+    if reason is not None:
+        need(reason)
+    with chromium() as b:
+        yield b

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from collections.abc import Iterator
 import re
 from typing import TYPE_CHECKING
 
 from omegaconf import DictConfig
 import pytest
 
-from _browser import chromium
-from _browser import missing
 from _browser import RunningHitl
 from conftest import free_port
-from conftest import need
 
 
 if TYPE_CHECKING:
@@ -23,14 +19,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    reason = missing()
-    if reason is not None:
-        need(reason)
-    with chromium() as b:
-        yield b
 
 
 def test_synth_note_plays_on_the_trial_page(make_cfg: Callable[..., DictConfig], browser: Browser) -> None:

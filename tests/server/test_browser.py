@@ -27,11 +27,8 @@ from optuna.trial import TrialState
 import optuna_dashboard
 import pytest
 
-from _browser import chromium
-from _browser import missing
 from _browser import RunningHitl
 from conftest import free_port
-from conftest import need
 from hitl.app import open_study
 from hitl.config import build
 from hitl.config import build_storage
@@ -51,14 +48,6 @@ FAILED = "Failed to update"
 ALERT_WAIT_MS = 2000
 TELL = re.compile(r"/api/trials/\d+/tell$")
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    reason = missing()
-    if reason is not None:
-        need(reason)
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

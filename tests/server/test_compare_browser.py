@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import contextlib
 import json
 import time
@@ -12,11 +11,8 @@ from optuna_dashboard._preferential_history import NewHistory
 from optuna_dashboard._preferential_history import report_history
 import pytest
 
-from _browser import chromium
-from _browser import missing
 from _browser import RunningHitl
 from conftest import free_port
-from conftest import need
 from hitl.queue._compare import Comparisons
 from hitl.server._compare._view import CHOOSER_ATTR
 
@@ -27,14 +23,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    reason = missing()
-    if reason is not None:
-        need(reason)
-    with chromium() as b:
-        yield b
 
 
 class ComparingHitl(RunningHitl):

@@ -4,7 +4,6 @@ two people at once, undo, and tokens."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from collections.abc import Iterator
 import json
 import re
 from typing import TYPE_CHECKING
@@ -16,11 +15,8 @@ from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 import pytest
 
-from _browser import chromium
-from _browser import missing
 from _browser import RunningHitl
 from conftest import free_port
-from conftest import need
 
 
 if TYPE_CHECKING:
@@ -33,14 +29,6 @@ pytestmark = pytest.mark.browser
 
 SHOWN = "#output [data-trial]"
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    reason = missing()
-    if reason is not None:
-        need(reason)
-    with chromium() as b:
-        yield b
 
 
 def rater(browser: Browser, name: str, width: int = 1280, height: int = 800) -> BrowserContext:
@@ -213,7 +201,9 @@ def test_undo_takes_the_last_rating_back(view_cfg: Callable[..., DictConfig], br
         page.wait_for_function(f"document.querySelector('{SHOWN}').dataset.trial !== '{second}'")
         stored = trial(run, first)
         assert (stored.state, stored.values, stored.user_attrs["hitl:rating:ann"]) == (TrialState.COMPLETE, [9.0], [9.0])
+        third = shown(page)
         page.keyboard.press("u")  # undoes the 4; then the 9 is the sampler's already
+        assert next_shown(page, third) == second  # the undo has landed before the next key
         page.get_by_text("undone: trial").wait_for()
         page.keyboard.press("u")
         page.get_by_text("nothing to undo").wait_for()

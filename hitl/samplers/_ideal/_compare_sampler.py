@@ -7,7 +7,6 @@ from dataclasses import field
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 import optuna
 from optuna.distributions import BaseDistribution
 from optuna.samplers import BaseSampler
@@ -19,11 +18,8 @@ from hitl.queue._feed import TrialFeed
 from hitl.samplers._history import History
 from hitl.samplers._history import SpaceScan
 from hitl.samplers._ideal._comparisons import ComparisonModel
-from hitl.samplers._ideal._proposal import propose
-from hitl.samplers._outputs import keys_of
+from hitl.samplers._ideal._proposal import propose_params
 from hitl.samplers._outputs import locate
-from hitl.samplers._outputs import shown_of
-from hitl.samplers._outputs import unseen_params
 from hitl.samplers._space import Geometry
 from hitl.samplers._space import recorded_space
 
@@ -94,19 +90,9 @@ class ComparisonSampler(BaseSampler):
         taken = state.history.taken
         shown_now = _candidates(state.history, attrs, trial.number)
         pending = np.array([state.history.points[n][0] for n in shown_now]).reshape(-1, len(geometry.names))
-
-        def shown(z: NDArray[np.float64]) -> NDArray[np.float64]:
-            return geometry.normalize(shown_of(self.output, geometry, geometry.denormalize(z)))
-
-        def unseen(z: NDArray[np.float64]) -> NDArray[np.bool_]:
-            keys = keys_of(self.output, geometry, geometry.denormalize(z))
-            return np.array([key not in taken for key in keys], dtype=bool)
-
-        z = propose(state.model, pending=pending, shown=shown, unseen=unseen, n_draws=self.n_draws,
-                    n_candidates=self.n_candidates, information=self.information)
-        if z is None:  # every candidate was shown already: a random unseen point, if any
-            return unseen_params(self.output, geometry, self._rng, taken)
-        return geometry.to_params(geometry.denormalize(z))
+        return propose_params(state.model, geometry=geometry, output=self.output, rng=self._rng, taken=taken,
+                              pending=pending, n_draws=self.n_draws, n_candidates=self.n_candidates,
+                              information=self.information)
 
     def sample_independent(self, study: optuna.Study, trial: FrozenTrial, param_name: str,
                            param_distribution: BaseDistribution) -> Any:

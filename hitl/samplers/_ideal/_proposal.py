@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Container
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from hitl.samplers._history import Key
 from hitl.samplers._ideal._model import IdealPointModel
+from hitl.samplers._outputs import keys_of
+from hitl.samplers._outputs import shown_of
+from hitl.samplers._outputs import unseen_params
+from hitl.samplers._space import Geometry
 
 
-__all__ = ["propose"]
+__all__ = ["propose", "propose_params"]
 
 
 def propose(
@@ -70,3 +77,34 @@ def propose(
         expected = believe @ -(probs * np.log2(probs)).sum(axis=-1)
         score = score + information * (entropy - expected)
     return candidates[int(np.argmax(score))]
+
+
+def propose_params(
+    model: IdealPointModel,
+    *,
+    geometry: Geometry,
+    output: Any,
+    rng: np.random.Generator,
+    taken: Container[Key],
+    pending: NDArray[np.float64],
+    n_draws: int,
+    n_candidates: int,
+    information: float,
+) -> dict[str, Any]:
+    """:func:`propose` in the study's terms: the parameters to ask, as the output model shows them.
+
+    Outputs in ``taken`` (shown or waiting) are never proposed; when every candidate is taken, a
+    random point whose output is new, or ``{}`` (optuna's random sampling) if none is found.
+    """
+
+    def shown(z: NDArray[np.float64]) -> NDArray[np.float64]:
+        return geometry.normalize(shown_of(output, geometry, geometry.denormalize(z)))
+
+    def unseen(z: NDArray[np.float64]) -> NDArray[np.bool_]:
+        return np.array([key not in taken for key in keys_of(output, geometry, geometry.denormalize(z))], dtype=bool)
+
+    z = propose(model, pending=pending, shown=shown, unseen=unseen, n_draws=n_draws,
+                n_candidates=n_candidates, information=information)
+    if z is None:
+        return unseen_params(output, geometry, rng, taken)
+    return geometry.to_params(geometry.denormalize(z))
