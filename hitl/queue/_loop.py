@@ -162,7 +162,7 @@ class Loop:
         if trial is None:
             self._show(self._tally.progress())
             return "full"
-        if self._make(trial) is None or waiting + 1 < wanted:
+        if self._make(trial, deadline) is None or waiting + 1 < wanted:
             return "made"
         # This trial filled the queue: no need to count again until a rating wakes the loop.
         self._show(dataclasses.replace(self._tally.progress(), waiting=waiting + 1))
@@ -195,9 +195,12 @@ class Loop:
         trial_id = self._make(trial)
         return None if trial_id is None else self._storage.get_trial(trial_id)
 
-    def _make(self, trial: optuna.Trial) -> int | None:
-        """Render, upload and note the claimed ``trial``; its id once it is waiting, else ``None``."""
-        trial_id = self._maker.make(trial)
+    def _make(self, trial: optuna.Trial, deadline: float | None = None) -> int | None:
+        """Render, upload and note the claimed ``trial``; its id once it is waiting, else ``None``.
+
+        A render still running at ``deadline`` (the run's ``timeout``) is abandoned and the trial failed.
+        """
+        trial_id = self._maker.make(trial, deadline)
         if trial_id is not None:
             self._repair.ready.add(trial_id)
         return trial_id

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 import contextlib
 import logging
-from pathlib import Path
-import tempfile
 
 import optuna
 from optuna.artifacts import upload_artifact
@@ -32,6 +30,8 @@ from hitl.queue._note import note_body
 from hitl.queue._note import note_records
 from hitl.queue._records import ParamWrites
 from hitl.queue._records import Records
+from hitl.queue._render import rendered
+from hitl.queue._render import RenderTimedOut
 from hitl.queue._shown import output_key
 from hitl.queue._shown import shown_by
 from hitl.queue._tally import Tally
@@ -93,15 +93,16 @@ class TrialMaker:
         self.study._thread_local.cached_all_trials = None  # as Study.ask does: samplers see this trial
         return fresh_trial(self.study, frozen)
 
-    def make(self, trial: optuna.Trial) -> int | None:
+    def make(self, trial: optuna.Trial, deadline: float | None = None) -> int | None:
         """Render, upload and note the claimed ``trial``, renewing the claim meanwhile.
 
-        Returns the trial's id once it is waiting, or ``None`` if it failed (its render failed or
-        its output was shown already).
+        Returns the trial's id once it is waiting, or ``None`` if it failed (its render failed,
+        its output was shown already, or the render was still running at ``deadline``, a
+        ``time.monotonic()``: then the trial is failed and its render abandoned).
         """
         with self._worker.renewing(trial._trial_id):
             try:
-                return self._make_claimed(trial)
+                return self._make_claimed(trial, deadline)
             except optuna.exceptions.UpdateFinishedTrialError:
                 # told (rated or failed) by another path before its output was stored: the tally
                 # never counts it as a rating (hitl.queue._verdict); this worker moves on
@@ -109,7 +110,7 @@ class TrialMaker:
                              "stored; it is not counted as a rating", trial.number)
                 return None
 
-    def _make_claimed(self, trial: optuna.Trial) -> int | None:
+    def _make_claimed(self, trial: optuna.Trial, deadline: float | None) -> int | None:
         writes = ParamWrites(self._storage, self._distributions)
         trial.storage = writes  # type: ignore[assignment]  # the parameters are stored together below
         try:
@@ -125,13 +126,20 @@ class TrialMaker:
             raise HitlError(f"sampler: suggesting parameters failed ({one_line(exc)}); check the sampler.* settings") from exc
         records = Records()  # the trial's records, stored together once its note is written
         try:
-            with tempfile.TemporaryDirectory(prefix="hitl-") as tmp:
-                path = Path(self.generator.render(params, Path(tmp)))
+            with rendered(self.generator, params, deadline) as path:
                 fingerprint = self.generator.fingerprint(path)
                 artifact_id = upload_artifact(
                     artifact_store=self.artifact_store, file_path=str(path), study_or_trial=trial,
                     storage=records,  # type: ignore[arg-type]  # it records optuna's artifact attribute
                 )
+        except RenderTimedOut as exc:
+            # no rating can come in time, and a later run must not wait for this worker's lease
+            reason = f"timeout: {exc} when the run's time was up; the render was abandoned"
+            self._storage.set_trial_user_attr(trial._trial_id, ERROR_ATTR, reason)
+            self._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+            _log.warning("timeout reached while trial %d was rendering (%.1f s in): the trial is failed and its "
+                         "render abandoned; raise timeout= to let such renders finish", trial.number, exc.seconds)
+            return None
         except Exception as exc:  # a user's generator may raise anything
             if disk_full(exc):  # not the generator's fault: every later trial would fail the same way
                 raise HitlError(f"artifacts: the disk is full ({one_line(exc)}); free some space, or set "
