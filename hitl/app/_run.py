@@ -82,6 +82,7 @@ def _run(cfg: DictConfig, stop: threading.Event) -> Summary:
     _probe(sampler, generator)
     artifact_store = build(cfg.artifacts, "artifacts")
     rater = None if cfg.evaluator.rater is None else build(cfg.evaluator.rater, "evaluator.rater")
+    check_study_name(cfg.study_name)  # the user's own name, before a sweep adds its job's overrides
     study_name = sweep_study_name(cfg.study_name)
     check_study_name(study_name)
     if cfg.dashboard.enabled:

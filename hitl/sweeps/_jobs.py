@@ -44,7 +44,9 @@ def sweep_study_name(base: str) -> str:
     """In a sweep, ``<base>@<sweep id>:#<job number>:<the job's overrides>``; otherwise ``base``.
 
     The sweep id (when the sweep started, to the millisecond) keeps reruns and other sweeps apart; the
-    overrides tell the jobs of one sweep apart and say what each one ran.
+    overrides tell the jobs of one sweep apart and say what each one ran. Characters a study name
+    may not hold become ``_`` (``..`` becomes ``._``), and a name over 300 characters is cut and
+    ends in a hash of the whole.
     """
     hc = _multirun()
     if hc is None:
@@ -52,9 +54,12 @@ def sweep_study_name(base: str) -> str:
     sweep_id = os.environ.get(SWEEP_ID_ENV) or "_".join(Path(hc.sweep.dir).parts[-2:])
     # the job number keeps jobs apart even when override_dirname leaves out what differs (seeds...)
     name = f"{base}@{sweep_id}:#{hc.job.num}:{mask_secrets(hc.job.override_dirname)}"
-    name = re.sub(r"[^A-Za-z0-9 _.,:=+@#\[\]-]", "_", name).replace("..", "._")  # the overrides may hold paths
-    if len(name) > 300:  # long overrides: cut, with a hash of the whole so jobs stay apart
-        name = f"{name[:280]}~{hashlib.sha1(name.encode()).hexdigest()[:12]}"
+    whole = name
+    # the overrides may hold paths, any character and any length; the name keeps to the alphabet
+    # and length hitl.app's check_study_name allows
+    name = re.sub(r"[^A-Za-z0-9 _.,:=+@#\[\]-]", "_", name).replace("..", "._")
+    if len(name) > 300:  # cut, with a hash of the whole so names stay apart and say the cut is there
+        name = f"{name[:280]}-{hashlib.sha1(whole.encode()).hexdigest()[:12]}"
     return name
 
 
