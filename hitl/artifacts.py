@@ -50,7 +50,12 @@ class FileSystemArtifactStore(_OptunaFileSystemArtifactStore):
 
     def write(self, artifact_id: str, content_body: BinaryIO) -> None:
         self._base_path.mkdir(parents=True, exist_ok=True)
-        super().write(artifact_id, content_body)
+        try:
+            super().write(artifact_id, content_body)
+        except BaseException:
+            # a partial file (a full disk, an interrupted copy) is no output, and no trial would record it
+            (self._base_path / artifact_id).unlink(missing_ok=True)
+            raise
 
 
 class S3ArtifactStore(Boto3ArtifactStore):

@@ -16,7 +16,6 @@ from omegaconf import DictConfig
 import optuna
 
 from hitl._errors import HitlError
-from hitl._errors import one_line
 from hitl.app._knobs import check_knobs
 from hitl.app._study import check_study_name
 from hitl.app._mode import announce_comparisons
@@ -33,6 +32,7 @@ from hitl.config import build
 from hitl.config import build_storage
 from hitl.config import describe_storage
 from hitl.config import disk_full
+from hitl.config import full_storage_message
 from hitl.queue import Loop
 from hitl.results import shared_plotlyjs_folder
 from hitl.results import write_results
@@ -97,8 +97,7 @@ def _run(cfg: DictConfig, stop: threading.Event) -> Summary:
         raise
     except Exception as exc:
         if disk_full(exc):  # else a traceback: a bug, not bad input
-            raise HitlError(f"storage: the disk is full ({one_line(exc)}); free some space, "
-                            "or put the storage on another disk") from None
+            raise HitlError(full_storage_message(storage, exc)) from None
         raise
     try:
         return _serve(cfg, stop, storage=storage, study=study, existed=existed, widgets=widgets,

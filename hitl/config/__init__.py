@@ -6,6 +6,7 @@ that keeps passwords out of logs and saved configs.
 from hitl.config._build import build
 from hitl.config._cli import check_overrides
 from hitl.config._files import disk_full
+from hitl.config._files import full_storage_message
 from hitl.config._logging import MaskSecrets
 from hitl.config._logging import scrub_saved_configs
 from hitl.config._schema import DashboardConfig
@@ -24,6 +25,7 @@ __all__ = [
     "check_overrides",
     "describe_storage",
     "disk_full",
+    "full_storage_message",
     "register_configs",
     "scrub_saved_configs",
 ]

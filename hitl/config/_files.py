@@ -6,16 +6,21 @@ import contextlib
 import errno
 import os
 from pathlib import Path
+import shutil
 import sqlite3
 import urllib.parse
 
+from optuna.storages import BaseStorage
+from optuna.storages import JournalStorage
+from optuna.storages import RDBStorage
 import sqlalchemy.engine
 
 from hitl._errors import HitlError
 from hitl._errors import mask_url
+from hitl._errors import one_line
 
 
-__all__ = ["check_sqlite_url", "disk_full"]
+__all__ = ["check_sqlite_url", "disk_full", "full_disk", "full_storage_message"]
 
 _OPTUNA_TABLES = {"studies", "trials"}
 _FULL = ("database or disk is full", "no space left on device", "disk quota exceeded")
@@ -70,3 +75,51 @@ def disk_full(exc: BaseException | None) -> bool:
         exc = exc.__cause__ or exc.__context__
         seen += 1
     return False
+
+
+def full_storage_message(storage: BaseStorage | str | None, exc: BaseException) -> str:
+    """One line for a storage whose disk is full: which disk, and where to move the storage.
+
+    Args:
+        storage: The storage, or its URL when it is not built yet.
+        exc: What the storage raised.
+    """
+    storage = getattr(storage, "_backend", storage) if not isinstance(storage, JournalStorage) else storage
+    reason = one_line(exc)
+    if isinstance(storage, JournalStorage):
+        path = getattr(storage._backend, "_file_path", None)
+        if path is not None:
+            return (f"storage.log_storage.file_path={path}: {full_disk(path)} is full ({reason}); free some "
+                    "space there, or set storage.log_storage.file_path to a file on another disk")
+    url = storage.url if isinstance(storage, RDBStorage) else storage
+    if not isinstance(url, str):
+        return f"storage: its disk is full ({reason}); free some space there, or put the storage on another disk"
+    try:
+        parsed = sqlalchemy.engine.make_url(url)
+    except Exception:  # noqa: BLE001 - a URL optuna took but SQLAlchemy would not parse: say less
+        parsed = None
+    if parsed is not None and parsed.get_backend_name() == "sqlite" and parsed.database:
+        return (f"storage.url={mask_url(url)}: {full_disk(parsed.database)} is full ({reason}); free some space "
+                "there, or point storage.url at a file on another disk")
+    return (f"storage.url={mask_url(url)}: the database server's disk is full ({reason}); free some space on "
+            "its data directory, or point storage.url at another server")
+
+
+def full_disk(path: str | Path) -> str:
+    """``the disk holding <path> (<mount point>, <free> free)``: which disk to clear, for a message."""
+    here = Path(os.path.abspath(path))
+    existing = next((p for p in (here, *here.parents) if p.exists()), Path("/"))
+    mount = next((p for p in (existing, *existing.parents) if os.path.ismount(p)), Path("/"))
+    try:
+        free = _size(shutil.disk_usage(existing).free)
+    except OSError:
+        free = "unknown space"
+    return f"the disk holding {here} (mounted at {mount}, {free} free)"
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")

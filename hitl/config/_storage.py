@@ -19,6 +19,7 @@ from hitl._errors import mask_url
 from hitl._errors import remember_secrets
 from hitl.config._files import check_sqlite_url
 from hitl.config._files import disk_full
+from hitl.config._files import full_storage_message
 from hitl.queue._journal import harden_journal
 
 
@@ -58,18 +59,22 @@ def _lost_init_race(exc: BaseException) -> bool:
 def _message(url: str | None, exc: BaseException) -> str:
     reason = mask_secrets((str(exc).strip() or type(exc).__name__).splitlines()[0])
     if disk_full(exc):
-        return (f"storage{'.url=' + mask_url(url) if url else ''}: the disk is full ({reason}); "
-                "free some space, or put the storage on another disk")
+        return full_storage_message(url, exc)
     if url is None:
         return f"storage: {reason} (check the storage.* settings)"
     if "Failed to import DB access module" in reason or isinstance(exc, ModuleNotFoundError):
-        return (f"storage.url={mask_url(url)}: its database driver is not installed; "
-                "pip install psycopg2-binary (PostgreSQL) or the driver the URL names")
+        # SQLAlchemy 2.1 reads postgresql:// as postgresql+psycopg (3), not the psycopg2 hitl installs
+        missing = next((e.name for e in (exc, exc.__cause__, exc.__context__) if isinstance(e, ModuleNotFoundError)), None)
+        package = _DRIVERS.get(str(missing).split(".")[0], missing)
+        return (f"storage.url={mask_url(url)}: its database driver{f' ({missing})' if missing else ''} is not "
+                f"installed; pip install {package or 'the driver the URL names'}, or name an installed one in the "
+                "URL (postgresql+psycopg2://... for PostgreSQL)")
     return (f"storage.url={mask_url(url)}: cannot open it ({reason}); start the database, "
             "fix the URL or its environment variable (HITL_POSTGRES_URL for storage=postgres)")
 
 
 _INIT_ATTEMPTS = 10
+_DRIVERS = {"psycopg": "'psycopg[binary]'", "psycopg2": "psycopg2-binary", "pymysql": "pymysql", "MySQLdb": "mysqlclient"}
 
 
 def describe_storage(storage: BaseStorage) -> str:

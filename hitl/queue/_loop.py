@@ -15,6 +15,7 @@ from optuna.trial import FrozenTrial
 from hitl._errors import HitlError
 from hitl._errors import TRANSIENT_ERRORS
 from hitl.config._files import disk_full
+from hitl.config._files import full_storage_message
 from hitl.generators import Generator
 from hitl.queue._claim import LockNotTaken
 from hitl.queue._claim import study_lock
@@ -116,10 +117,13 @@ class Loop:
                 outcome = self._tick(deadline)
             except LockNotTaken:  # another process held the study lock past the deadline or the stop
                 return self._finish("stopped" if self.stop.is_set() else "timeout")
-            except TRANSIENT_ERRORS as exc:
-                if disk_full(exc):  # no retry frees the disk: say which one it is
-                    raise HitlError(f"storage: the disk is full ({one_line(exc)}); free some space on the disk "
-                                    "holding the database, or move it to another disk") from None
+            except HitlError:
+                raise
+            except Exception as exc:
+                if disk_full(exc):  # no retry frees the disk: say which one it is, not "unreachable"
+                    raise HitlError(full_storage_message(self._storage, exc)) from None
+                if not isinstance(exc, TRANSIENT_ERRORS):
+                    raise
                 if self.stop.is_set() or (deadline is not None and time.monotonic() >= deadline):
                     return self._finish("stopped" if self.stop.is_set() else "timeout")
                 _log.warning("storage unreachable (%s); retrying in %.1f s", one_line(exc), backoff)

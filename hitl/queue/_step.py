@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 import contextlib
 import logging
+import tempfile
 
 import optuna
 from optuna.artifacts import upload_artifact
@@ -21,6 +22,7 @@ from optuna_dashboard.artifact import get_artifact_path
 from hitl._errors import HitlError
 from hitl._errors import TRANSIENT_ERRORS
 from hitl.config._files import disk_full
+from hitl.config._files import full_disk
 from hitl.generators import Generator
 from hitl.queue._attrs import ERROR_ATTR
 from hitl.queue._attrs import READY_ATTR
@@ -125,8 +127,10 @@ class TrialMaker:
             self._fail(trial, exc)
             raise HitlError(f"sampler: suggesting parameters failed ({one_line(exc)}); check the sampler.* settings") from exc
         records = Records()  # the trial's records, stored together once its note is written
+        uploading = False
         try:
             with rendered(self.generator, params, deadline) as path:
+                uploading = True
                 fingerprint = self.generator.fingerprint(path)
                 artifact_id = upload_artifact(
                     artifact_store=self.artifact_store, file_path=str(path), study_or_trial=trial,
@@ -142,8 +146,7 @@ class TrialMaker:
             return None
         except Exception as exc:  # a user's generator may raise anything
             if disk_full(exc):  # not the generator's fault: every later trial would fail the same way
-                raise HitlError(f"artifacts: the disk is full ({one_line(exc)}); free some space, or set "
-                                "artifacts.base_path (and TMPDIR, where outputs are rendered) to another disk") from exc
+                raise self._disk_full(trial, exc, uploading) from None
             self._render_failed(trial, exc)
             return None
         self._failures_in_a_row = 0
@@ -205,6 +208,23 @@ class TrialMaker:
         self._storage.set_trial_user_attr(trial._trial_id, ERROR_ATTR, message)
         self._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
         return message
+
+    def _disk_full(self, trial: optuna.Trial, exc: Exception, uploading: bool) -> HitlError:
+        """The one line for a disk that filled while rendering or uploading: which disk, and the fix."""
+        try:
+            self._fail(trial, exc)  # it has no output; else the next run repairs it
+        except Exception:  # noqa: BLE001 - the storage may be on the same full disk
+            pass
+        reason = one_line(exc)
+        base = getattr(self.artifact_store, "base_path", None)
+        if uploading and base is not None:
+            return HitlError(f"artifacts.base_path={base}: {full_disk(base)} is full ({reason}); free some space "
+                             "there, or set artifacts.base_path to a folder on another disk")
+        if uploading:
+            return HitlError(f"artifacts: the artifact store is full ({reason}); free some space in it")
+        tmp = tempfile.gettempdir()
+        return HitlError(f"generator: the render ran out of disk space ({reason}); outputs are rendered in "
+                         f"TMPDIR={tmp}, {full_disk(tmp)}: free some space there, or set TMPDIR to another disk")
 
     def _render_failed(self, trial: optuna.Trial, exc: Exception) -> None:
         message = self._fail(trial, exc)

@@ -256,6 +256,8 @@ def test_a_full_disk_is_named_as_such(make_cfg: Callable[..., DictConfig], tmp_p
         (disk / "filler").write_bytes(b"\0" * (256 * 1024 - 4096 * 2))
         with pytest.raises(hitl.HitlError) as info:
             hitl.run(make_cfg(f"storage.url=sqlite:///{disk / 'hitl.db'}", "timeout=1"))
-        assert "the disk is full" in str(info.value) and "\n" not in str(info.value)
+        message = str(info.value)
+        assert f"the disk holding {disk / 'hitl.db'} (mounted at {disk}" in message and "is full" in message
+        assert "point storage.url at a file on another disk" in message and "\n" not in message
     finally:
         subprocess.run(["umount", "--lazy", str(disk)], check=True)  # lazy: an open SQLite handle may remain
