@@ -50,14 +50,27 @@ def open_study(
     try:
         study = optuna.load_study(study_name=study_name, storage=storage, sampler=sampler)
     except KeyError:
-        study = optuna.create_study(
-            study_name=study_name, storage=storage, sampler=sampler, directions=widgets.directions
-        )
+        try:
+            study = optuna.create_study(
+                study_name=study_name, storage=storage, sampler=sampler, directions=widgets.directions
+            )
+        except optuna.exceptions.DuplicatedStudyError:
+            # Workers started together on a new study: another one created it since our load.
+            return _reopen(storage=storage, study_name=study_name, sampler=sampler, widgets=widgets,
+                           generator=generator)
         widgets.register(study)
         storage.set_study_system_attr(study._study_id, WIDGET_SET_ATTR, widgets.signature())
         if generator is not None:
             storage.set_study_system_attr(study._study_id, SPACE_ATTR, generator.space_kinds())
         return study, False
+    return _reopen(storage=storage, study_name=study_name, sampler=sampler, widgets=widgets,
+                   generator=generator, study=study)
+
+
+def _reopen(*, storage: BaseStorage, study_name: str, sampler: optuna.samplers.BaseSampler, widgets: WidgetSet,
+            generator: Generator | None, study: optuna.Study | None = None) -> tuple[optuna.Study, bool]:
+    if study is None:
+        study = optuna.load_study(study_name=study_name, storage=storage, sampler=sampler)
     _check_compatible(study, widgets)
     if generator is not None:
         _check_space(study, generator)
