@@ -10,8 +10,10 @@ the key and the fix, like every other error of hitl's. Runs with flags (``--help
 from __future__ import annotations
 
 from collections.abc import Sequence
+import contextlib
 import dataclasses
 import difflib
+import io
 from pathlib import Path
 import sys
 
@@ -23,6 +25,7 @@ from hydra.errors import MissingConfigException
 from omegaconf.errors import OmegaConfBaseException
 
 from hitl._errors import mask_secrets
+from hitl._errors import remember_secrets
 
 
 __all__ = ["check_overrides", "describe_config_error"]
@@ -39,6 +42,7 @@ def check_overrides(argv: Sequence[str], *, config_dir: Path | None = None, conf
         config_name: The primary config.
     """
     if any(arg.startswith("-") for arg in argv):
+        _check_flags(argv)
         return
     if config_module is not None:
         init = initialize_config_module(config_module=config_module, version_base="1.3")
@@ -54,6 +58,27 @@ def check_overrides(argv: Sequence[str], *, config_dir: Path | None = None, conf
     if added:  # +batchh=3 composes, but hitl would never read it
         print(f"error: {_not_a_knob(added[0])}", file=sys.stderr)
         raise SystemExit(2)
+
+
+def _check_flags(argv: Sequence[str]) -> None:
+    """Parse the flags as Hydra will; its refusal would print the overrides it did not take, passwords too."""
+    from hydra._internal.utils import get_args_parser  # noqa: PLC0415 - Hydra's own parser, so the same refusals
+
+    for arg in argv:  # a URL typed as an override: its password in every form
+        if "://" in arg:
+            remember_secrets(arg.split("=", 1)[-1].strip("'\""))
+    refusal = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(refusal), contextlib.redirect_stdout(io.StringIO()):
+            get_args_parser().parse_args(list(argv))
+    except SystemExit as exc:
+        if exc.code in (0, None):  # --version and the like: Hydra prints them itself
+            return
+        lines = refusal.getvalue().strip().splitlines() or ["the command line is not understood"]
+        reason = lines[-1].split("error: ", 1)[-1]
+        print(f"error: {mask_secrets(reason)}; flags (-m, --cfg job, ...) go before the overrides, "
+              "e.g. python run.py -m key=a,b (python run.py --help lists them)", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def describe_config_error(exc: BaseException) -> str:
