@@ -97,6 +97,15 @@ CASES = [
     (["storage.url='postgresql+psycopg2://bob:hun%40ter2@127.0.0.1:1/db'"], ["bob:***@127.0.0.1:1/db"]),
     (["storage=journal", "storage.log_storage.file_path=/nonexistent-dir/sub/j.log"], ["storage"]),
     (["sampler=tpe", "seed=-5"], ["seed=-5"]),
+    # more password forms; postgresql:// names the driver SQLAlchemy picks for it (psycopg 3), not psycopg2
+    (["storage.url='postgresql://bob:hunter2@127.0.0.1:1/db'"], ["postgresql://bob:***@127.0.0.1:1/db", "(psycopg)",
+                                                                 "postgresql+psycopg2://"]),
+    (["storage.url='postgresql+psycopg2://bob@127.0.0.1:1/db?pwd=hunter2'"], ["pwd=***"]),
+    (["storage.url='postgresql+psycopg2://bob@127.0.0.1:1/db?passwd=hunter2&sslmode=disable'"], ["passwd=***"]),
+    (["storage.url='postgresql+psycopg2://bob@127.0.0.1:1/db?password=hunter2%20x%40y'"], ["password=***"]),
+    (["storage.url='postgresql+psycopg2://bob:hunter2%20x%40y@127.0.0.1:1/db?sslmode=bogus'"],
+     ["bob:***@127.0.0.1:1/db", "sslmode"]),
+    (["storage.url='mysql://bob:hunter2@127.0.0.1:1/db'"], ["mysql://bob:***@", "(MySQLdb)", "mysqlclient"]),
 ]
 
 
