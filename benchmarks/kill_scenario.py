@@ -5,7 +5,11 @@ figures) and ``tests/queue/test_kill_workers.py`` (the targets, on fewer kills):
 
 * 3 workers (``python run.py``, the tutorial's setup) share one study in a temp folder; each
   serves the dashboard on a port of its own.
-* Every 1-5 s a random worker is killed with SIGKILL and restarted at once, ``kills`` times.
+* Every 1-5 s a random worker that serves (it has opened the study and started its dashboard,
+  and is repairing, making trials or waiting) is killed with SIGKILL and restarted at once,
+  ``kills`` times. A kill falls due only while another worker serves too: a restart takes
+  seconds (10-40 s on a loaded 2-core machine), and kills at that pace would otherwise hit
+  processes still importing Python modules, or leave none serving for long stretches.
 * A rater waits until the queue holds ``batch`` ready trials, then rates a random one with
   ``POST /api/trials/<id>/tell`` on a random live worker's dashboard.
 * A monitor reads the storage every few milliseconds (reads only: every write goes through the
@@ -21,8 +25,7 @@ What it counts:
 * crashes: a worker that exits by itself (any status, while it should be running), one that
   exits non-zero on SIGTERM at the end, or a ``Traceback`` in any worker's log.
 * refill: the time from a rating's 200 until the queue holds ``batch`` ready trials again,
-  counting only the time at least one worker serves its dashboard (a restarted worker takes
-  seconds to import and start, and the kills may hit all three before any is back).
+  counting only the time at least one worker serves (always, given how kills fall due).
 * tell: the duration of a tell that got an HTTP answer.
 
 A stall is the longest refill or the longest tell, whichever is longer.
@@ -31,8 +34,6 @@ A stall is the longest refill or the longest tell, whichever is longer.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from dataclasses import field
 import json
 import os
 from pathlib import Path
@@ -51,49 +52,17 @@ from optuna.trial import TrialState
 
 from hitl.queue import READY_ATTR
 
+from benchmarks.kill_report import check_logs
+from benchmarks.kill_report import check_study
+from benchmarks.kill_report import Report
 
-__all__ = ["Report", "STORAGES", "run_scenario"]
+
+__all__ = ["Report", "STORAGES", "run_scenario"]  # Report: benchmarks/kill_report.py
 
 ROOT = Path(__file__).resolve().parents[1]
 STORAGES = ("sqlite", "postgres", "journal")
 STUDY = "killed"
 _SERVED = re.compile(r"rate the trials at http://127\.0\.0\.1:(\d+)/")
-_TRACEBACK = "Traceback (most recent call last)"
-
-
-@dataclass
-class Report:
-    """What one run of the scenario saw; ``missed`` names the targets it did not meet."""
-
-    storage: str
-    batch: int
-    kills: int = 0
-    acked: int = 0
-    refused: int = 0
-    unanswered: int = 0  # tells cut off by a kill: stored or not, nobody was told either way
-    lost: int = 0
-    duplicated: int = 0
-    max_unfinished: int = 0
-    samples: int = 0
-    crashes: int = 0
-    longest_refill: float = 0.0
-    longest_tell: float = 0.0
-    longest_refill_at: str = ""  # wall-clock time the longest refill ended, to find it in the workers' logs
-    details: list[str] = field(default_factory=list)
-
-    @property
-    def stall(self) -> float:
-        return max(self.longest_refill, self.longest_tell)
-
-    def missed(self, stall_limit: float | None = 5.0) -> list[str]:
-        out = [f"{self.lost} lost"] if self.lost else []
-        out += [f"{self.duplicated} duplicated"] if self.duplicated else []
-        out += [f"{self.max_unfinished} unfinished > batch {self.batch}"] if self.max_unfinished > self.batch else []
-        out += [f"{self.crashes} worker crashes"] if self.crashes else []
-        out += ["no rating acknowledged"] if not self.acked else []
-        if stall_limit is not None and self.stall > stall_limit:
-            out.append(f"stall {self.stall:.1f} s > {stall_limit:g} s")
-        return out
 
 
 class _Worker:
@@ -246,17 +215,20 @@ def run_scenario(storage: str, folder: Path, *, kills: int, seed: int = 0, batch
         _wait_serving(workers, report)
         for t in threads:
             t.start()
-        next_kill = time.monotonic() + rng.uniform(1, 5)
+        began = time.monotonic()
+        next_kill = began + rng.uniform(1, 5)
         while report.kills < kills:
             _revive(workers, report)
-            if time.monotonic() >= next_kill:
-                victim = rng.choice(workers)
+            serving = [w for w in workers if w.port() is not None]
+            if time.monotonic() >= next_kill and len(serving) >= 2:
+                victim = rng.choice(serving)
                 victim.kill()
                 victim.start()
                 report.kills += 1
                 say(f"{storage}: kill {report.kills}/{kills} (worker {victim.slot}), {report.acked} ratings")
                 next_kill = time.monotonic() + rng.uniform(1, 5)
             time.sleep(0.05)
+        report.seconds = time.monotonic() - began
         _wait_serving(workers, report)
         time.sleep(3)  # the last restart's refill, rated as the others
     finally:
@@ -265,8 +237,8 @@ def run_scenario(storage: str, folder: Path, *, kills: int, seed: int = 0, batch
         for t in threads:
             if t.ident is not None:
                 t.join(60)
-    _check_logs(folder, report)
-    _check_study(reader, told, sent, report)
+    check_logs(folder, report)
+    check_study(_trials(reader), told, sent, report)
     if hasattr(reader, "engine"):
         reader.engine.dispose()
     return report
@@ -310,35 +282,3 @@ def _stop_all(workers: list[_Worker], report: Report) -> None:
 
 def _tail(log: Path, lines: int = 15) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-
-
-def _check_logs(folder: Path, report: Report) -> None:
-    for log in sorted(folder.glob("worker*.log")):
-        text = log.read_text(errors="replace")
-        if _TRACEBACK in text:
-            report.crashes += 1
-            at = text.index(_TRACEBACK)
-            report.details.append(f"a traceback in {log.name}:\n{text[at:at + 3000]}")
-
-
-def _check_study(reader: optuna.storages.BaseStorage, told: dict[int, float], sent: set[int], report: Report) -> None:
-    trials = {t._trial_id: t for t in _trials(reader)}
-    for trial_id, value in told.items():
-        t = trials.get(trial_id)
-        if t is None or t.state != TrialState.COMPLETE or t.values != [value]:
-            report.lost += 1
-            report.details.append(f"acknowledged rating {value:g} of trial id {trial_id} is now "
-                                  f"{None if t is None else (t.state.name, t.values)}")
-    for t in trials.values():
-        if t.state == TrialState.COMPLETE and t._trial_id not in sent:
-            report.duplicated += 1
-            report.details.append(f"trial {t.number} completed, but nobody rated it")
-    outputs: dict[tuple, int] = {}
-    for t in trials.values():
-        if t.state == TrialState.FAIL or not t.params:
-            continue
-        key = tuple(sorted(t.params.items()))
-        if key in outputs:
-            report.duplicated += 1
-            report.details.append(f"trials {outputs[key]} and {t.number} show the same output {dict(key)}")
-        outputs.setdefault(key, t.number)

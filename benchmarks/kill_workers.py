@@ -2,7 +2,8 @@
 
 Per storage, in a temp folder (PostgreSQL: a fresh database on the local server, dropped after):
 3 ``python run.py`` workers of the tutorial's setup share one study, each serving the dashboard;
-every 1-5 s a random one is killed with SIGKILL and restarted at once; a rater waits for
+every 1-5 s a random one of those that serve is killed with SIGKILL and restarted at once (a
+kill waits until another one serves too, so one always does); a rater waits for
 ``batch`` ready trials and rates a random one with ``POST /api/trials/<id>/tell`` on a random
 live worker's dashboard. ``benchmarks/kill_scenario.py`` runs it and defines each column:
 
@@ -12,10 +13,9 @@ live worker's dashboard. ``benchmarks/kill_scenario.py`` runs it and defines eac
 * max unfinished: the most running-or-waiting trials (half-made ones too) in any read of the
   storage, sampled every ~20 ms; the target is at most ``batch``.
 * crashes: a worker that exits by itself, exits non-zero on SIGTERM at the end, or logs a traceback.
-* refill: the longest time from a rating's 200 until ``batch`` trials are ready again, counting
-  only time when at least one worker serves (a restarted worker needs seconds to start, and kills
-  1-5 s apart can hit all three before one is back); tell: the longest rating HTTP call. A stall
-  is the longer of the two; the target is at most 5 s.
+* refill: the longest time from a rating's 200 until ``batch`` trials are ready again; tell: the
+  longest rating HTTP call. A stall is the longer of the two; the target is at most 5 s.
+* s/kill: the run's length over its kills (above 3 s when restarts are slow to serve).
 
     python benchmarks/kill_workers.py                                  # all three storages, 30 kills each
     python benchmarks/kill_workers.py --storage journal --kills 10 --seed 2
@@ -73,10 +73,10 @@ def one(storage: str, *, kills: int, seed: int, batch: int) -> Report:
 
 
 def table(reports: list[Report]) -> str:
-    head = ("storage", "kills", "acked", "lost", "duplicated", "max unfinished", "crashes",
+    head = ("storage", "kills", "s/kill", "acked", "lost", "duplicated", "max unfinished", "crashes",
             "longest refill s", "longest tell s", "unanswered", "met")
     rows = [head] + [
-        (r.storage, str(r.kills), str(r.acked), str(r.lost), str(r.duplicated), f"{r.max_unfinished} (batch {r.batch})",
+        (r.storage, str(r.kills), f"{r.seconds / max(r.kills, 1):.1f}", str(r.acked), str(r.lost), str(r.duplicated), f"{r.max_unfinished} (batch {r.batch})",
          str(r.crashes), f"{r.longest_refill:.2f}", f"{r.longest_tell:.2f}", str(r.unanswered),
          "yes" if not r.missed(STALL_LIMIT) else "NO: " + ", ".join(r.missed(STALL_LIMIT)))
         for r in reports
@@ -101,6 +101,8 @@ def main() -> int:
     print(f"\n{' '.join(['python', 'benchmarks/kill_workers.py'] + sys.argv[1:])}\n")
     print(table(reports))
     for r in reports:
+        if r.longest_refill_at:
+            print(f"{r.storage}: the longest refill ended at {r.longest_refill_at}")
         for line in r.details[:20]:
             print(f"{r.storage}: {line}")
     return 1 if any(r.missed(STALL_LIMIT) for r in reports) else 0
