@@ -140,7 +140,7 @@ def _serve(cfg: DictConfig, stop: threading.Event, *, storage: Any, study: optun
     elif rater is not None:
         rater_thread = rater.start(study=study, widgets=widgets, artifact_store=artifact_store,
                                    dashboard_url=dashboard_url if cfg.dashboard.enabled else None,
-                                   wakeup=wakeup, stop=rater_stop, queue_full=loop.queue_full)
+                                   wakeup=wakeup, stop=rater_stop, queue_full=loop.queue_full, on_disk_full=stop.set)
     try:
         reason = loop.run()
     finally:
@@ -149,6 +149,8 @@ def _serve(cfg: DictConfig, stop: threading.Event, *, storage: Any, study: optun
             rater_thread.join()
         if dashboard is not None:
             dashboard.stop()
+    if getattr(rater, "disk_full", None) is not None:  # the loop stopped for it: no summary of a broken run
+        raise HitlError(full_storage_message(storage, rater.disk_full))
     progress = loop.progress()
     if comparing:
         progress = comparison_summary(study, progress)

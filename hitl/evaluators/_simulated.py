@@ -19,6 +19,7 @@ from optuna.trial import TrialState
 
 from hitl._errors import HitlError
 from hitl._errors import TRANSIENT_ERRORS
+from hitl.config._files import disk_full
 from hitl.evaluators._judge import nearest
 from hitl.evaluators._judge import random_value
 from hitl.evaluators._judge import rate
@@ -98,6 +99,8 @@ class SimulatedRater:
         self.lapse = lapse
         self.levels = None if levels is None else sorted(float(v) for v in levels)
         self._rng = np.random.default_rng(seed)
+        self.disk_full: BaseException | None = None
+        """What the storage raised when its disk filled; the rater stopped then (see :meth:`start`)."""
 
     def judge(self, widgets: WidgetSet, output: Path) -> tuple[list[float], float]:
         """The values to submit for ``output``, and its noise-free distance."""
@@ -114,8 +117,12 @@ class SimulatedRater:
 
     def start(self, *, study: optuna.Study, widgets: WidgetSet, artifact_store: ArtifactStore,
               dashboard_url: str | None, wakeup: threading.Event, stop: threading.Event,
-              queue_full: threading.Event | None = None) -> threading.Thread:
+              queue_full: threading.Event | None = None,
+              on_disk_full: Callable[[], None] | None = None) -> threading.Thread:
         """Rate in a background thread until ``stop`` is set; returns the thread.
+
+        A full disk stops the rater: it keeps the error in :attr:`disk_full` and calls
+        ``on_disk_full``, so the run, which would wait for ratings that never come, stops too.
 
         With ``queue_full`` (set by the loop once it has refilled the queue), each rating waits
         for it, as a person taking longer than a refill would: the sampler always asks with
@@ -123,13 +130,14 @@ class SimulatedRater:
         """
         thread = threading.Thread(
             target=self._run, name="hitl-simulated-rater", daemon=True,
-            args=(study, widgets, artifact_store, dashboard_url, wakeup, stop, queue_full),
+            args=(study, widgets, artifact_store, dashboard_url, wakeup, stop, queue_full, on_disk_full),
         )
         thread.start()
         return thread
 
     def _run(self, study: optuna.Study, widgets: WidgetSet, store: ArtifactStore, dashboard_url: str | None,
-             wakeup: threading.Event, stop: threading.Event, queue_full: threading.Event | None) -> None:
+             wakeup: threading.Event, stop: threading.Event, queue_full: threading.Event | None,
+             on_disk_full: Callable[[], None] | None) -> None:
         storage, study_id = study._storage, study._study_id
         while not stop.is_set():
             if queue_full is not None and not queue_full.wait(0.05):
@@ -155,13 +163,19 @@ class SimulatedRater:
                 else:
                     storage.set_trial_state_values(trial._trial_id, TrialState.COMPLETE, values)
                 wakeup.set()  # a sweep's shared dashboard cannot wake this job's loop
-            except TRANSIENT_ERRORS as exc:  # the database or dashboard is away: like a person, try again
+            except Exception as exc:
+                if disk_full(exc):  # no retry frees it
+                    self.disk_full = exc
+                    if on_disk_full is not None:
+                        on_disk_full()
+                    return
+                if not isinstance(exc, TRANSIENT_ERRORS):
+                    _log.exception("simulated rater failed on trial %d; it stops rating", trial.number)
+                    return
+                # the database or dashboard is away: like a person, try again
                 _log.warning("simulated rater: %s; retrying in 1 s", _one_line(exc))
                 stop.wait(1.0)
                 continue
-            except Exception:  # noqa: BLE001 - a rater failure must not hang the run silently
-                _log.exception("simulated rater failed on trial %d; it stops rating", trial.number)
-                return
             if self.delay:
                 stop.wait(self.delay)
 

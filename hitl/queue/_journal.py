@@ -7,19 +7,26 @@ time out meanwhile. hitl's processes take an OS file lock first (released by the
 holder dies), and then optuna's symlink, so a plain ``optuna-dashboard`` on the same file stays
 in step; a symlink still there while hitl's own lock is held can only be a plain optuna
 process's (held for milliseconds) or a dead process's, so one older than ``stale_after`` is broken.
+
+An append that fails part-way (a full disk) is cut off again: optuna joins the next append to a
+partial line, and every later read of the journal fails on it.
 """
 
 from __future__ import annotations
 
 import fcntl
+import functools
+import json
 import os
 import time
+from typing import Any
 import uuid
 
 from optuna.storages import BaseStorage
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.storages.journal._file import BaseJournalFileLock
+from optuna.storages.journal._file import get_lock_file
 from optuna.storages.journal._file import JournalFileSymlinkLock
 
 
@@ -89,3 +96,24 @@ def harden_journal(storage: BaseStorage) -> None:
     backend = getattr(storage, "_backend", None) if isinstance(storage, JournalStorage) else None
     if isinstance(backend, JournalFileBackend) and type(backend._lock) is JournalFileSymlinkLock:
         backend._lock = JournalWriteLock(backend._file_path)
+    if isinstance(backend, JournalFileBackend):
+        backend.append_logs = functools.partial(_append_whole, backend)  # type: ignore[method-assign]
+
+
+def _append_whole(backend: JournalFileBackend, logs: list[dict[str, Any]]) -> None:
+    """``JournalFileBackend.append_logs``, leaving the file as it was when a write fails."""
+    data = ("\n".join(json.dumps(log, separators=(",", ":")) for log in logs) + "\n").encode("utf-8")
+    with get_lock_file(backend._lock):
+        fd = os.open(backend._file_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        try:
+            start = os.fstat(fd).st_size
+            try:
+                view = memoryview(data)
+                while view:  # a write may take part of it and fail only on the rest
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            except OSError:
+                os.ftruncate(fd, start)
+                raise
+        finally:
+            os.close(fd)
