@@ -165,3 +165,28 @@ def test_auto_picks_the_localizer_for_a_measured_colour_and_the_ideal_point_samp
         assert isinstance(auto(output=photo, seed=0), IdealPointSampler)
         assert isinstance(auto(output=Box(dims=3), seed=0), IdealPointSampler)  # no measure of difference
     assert "LocalizationSampler (3 parameters" in caplog.text and "IdealPointSampler (2 parameters)" in caplog.text
+
+
+@pytest.mark.parametrize("coupled", [True, False])
+def test_the_model_holds_a_coupled_direction_only_where_the_ratings_call_for_it(coupled: bool) -> None:
+    """Ratings that depend mostly on x0 + x1 (as a photo's exposure and gamma both brighten it):
+    nearly every guess holds a coupled direction, and it points along (1, 1, 0, 0); ratings of a
+    plain distance: nearly none holds one, from a prior of one half."""
+    rng = np.random.default_rng(1)
+    model = IdealPointModel(dims=4, count=10, rng=rng, coupling=0.5)
+    points = rng.random((64, 4))
+    delta = points - np.array([0.5, 0.4, 0.6, 0.5])
+    squared = (delta ** 2).sum(axis=1)
+    distance = np.sqrt((3 * (delta[:, 0] + delta[:, 1])) ** 2 + 0.3 * squared) if coupled else np.sqrt(squared)
+    levels = np.clip(np.rint(9 * distance / distance.max()), 0, 9).astype(int)
+    for first in range(0, 64, 8):
+        model.add(points[first:first + 8], levels[first:first + 8])
+    theta = model.draw(1024)
+    share = float(theta[:, -1].mean())
+    if not coupled:
+        assert share < 0.2, share
+        return
+    assert share > 0.9, share
+    u = theta[theta[:, -1] > 0.5][:, 11:15]  # columns: ideal, log weights, span, curve, noise, u, switch
+    cosine = np.abs(u @ np.array([1.0, 1.0, 0.0, 0.0])) / (np.sqrt(2) * np.linalg.norm(u, axis=1))
+    assert float(np.median(cosine)) > 0.9, np.median(cosine)

@@ -12,6 +12,8 @@ _F32 = np.float32  # half the memory traffic of float64, far finer than ratings 
 _SPAN = (0.15, 1.2)  # distance (in units of the box's diagonal / sqrt(d)) from which all ratings are the worst
 _CURVE = (0.5, 2.0)  # exponent bending distance into rating levels (a rater strict near the ideal, or lenient)
 _NOISE = (0.02, 0.25)  # rating noise as a share of the whole scale
+_COUPLED_SD = 1.0  # prior sd of the coupled direction's components, in units of an average parameter's weight
+_FLIP = 0.2  # chance a Metropolis step proposes switching a guess's coupling on or off
 
 
 class IdealPointModel:
@@ -22,6 +24,12 @@ class IdealPointModel:
     ``count`` levels (0 the best): the weights ``w`` (one per parameter: how much it matters to
     the person), the span (the distance from which every rating is the worst), a curve and the
     noise are all unknown and learned with ``c``. A share ``lapse`` of ratings ignore the output.
+
+    Parameters often act together on what is seen (a photo's exposure and gamma both brighten
+    it; warmth and saturation both colour it), so that moving along one mixed direction matters
+    far more than any parameter alone. With probability ``coupling`` a guess holds such a
+    direction ``u``, adding ``(u . (x - c))^2`` to the squared distance; guesses with and without
+    one compete on the ratings, so the extra term survives only where the ratings call for it.
 
     The posterior is a cloud of weighted particles: each new rating reweighs them; when the
     weights grow uneven the cloud is resampled and moved by Metropolis steps, so it follows the
@@ -39,16 +47,19 @@ class IdealPointModel:
         max_ratings: Ratings the moves weigh at most (the best half and the latest half), so an
             update costs the same at 300 or 10,000 ratings.
         moves: Metropolis steps after each resampling.
+        coupling: Prior probability that the parameters act together along one direction.
     """
 
     def __init__(self, *, dims: int, count: int, rng: np.random.Generator, n_particles: int = 2048,
-                 scale_spread: float = 0.4, lapse: float = 0.03, max_ratings: int = 256, moves: int = 4) -> None:
+                 scale_spread: float = 0.4, lapse: float = 0.03, max_ratings: int = 256, moves: int = 4,
+                 coupling: float = 0.0) -> None:
         self.dims, self.count, self.rng = dims, count, rng
         self.n_particles = n_particles
         self.scale_spread = scale_spread
         self.lapse = lapse
         self.max_ratings = max_ratings
         self.moves = moves
+        self.coupling = coupling
         self.points = np.zeros((0, dims), _F32)
         self.levels = np.zeros(0, np.int64)
         self.theta = self._prior(n_particles)
@@ -57,7 +68,8 @@ class IdealPointModel:
         self._bounds = [(slice(2 * d, 2 * d + 1), _SPAN), (slice(2 * d + 1, 2 * d + 2), _CURVE),
                         (slice(2 * d + 2, 2 * d + 3), _NOISE)]
 
-    # theta's columns: the ideal (d), log weights before centring (d), log span, log curve, log noise
+    # theta's columns: the ideal (d), log weights before centring (d), log span, log curve, log noise,
+    # the coupled direction (d), its gate (0 or 1)
 
     def add(self, points: NDArray[np.float64], levels: NDArray[np.int64]) -> None:
         """Take in ratings: ``points`` (normalized rows) rated ``levels`` (0 the best)."""
@@ -97,6 +109,7 @@ class IdealPointModel:
         r, d = self.rng, self.dims
         columns = [r.random((n, d)), r.normal(0.0, self.scale_spread, (n, d))]
         columns += [r.uniform(np.log(low), np.log(high), (n, 1)) for low, high in (_SPAN, _CURVE, _NOISE)]
+        columns += [r.normal(0.0, _COUPLED_SD, (n, d)), (r.random((n, 1)) < self.coupling).astype(float)]
         return np.hstack(columns)
 
     def _log_prior(self, theta: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -105,6 +118,9 @@ class IdealPointModel:
         for columns, (low, high) in self._bounds:
             ok &= (theta[:, columns][:, 0] >= np.log(low)) & (theta[:, columns][:, 0] <= np.log(high))
         log_p = -0.5 * np.sum((theta[:, d:2 * d] / self.scale_spread) ** 2, axis=1)
+        log_p = log_p - 0.5 * np.sum((theta[:, 2 * d + 3:3 * d + 3] / _COUPLED_SD) ** 2, axis=1)
+        with np.errstate(divide="ignore"):  # coupling 0 or 1: the other kind of guess is impossible
+            log_p = log_p + np.where(theta[:, 3 * d + 3] > 0.5, np.log(self.coupling), np.log1p(-self.coupling))
         return np.where(ok, log_p, -np.inf)
 
     def _latent(self, theta: NDArray[np.float64], points: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
@@ -118,6 +134,13 @@ class IdealPointModel:
         for j in range(d):  # axis by axis: no (particles, points, d) array, no BLAS threads
             diff = (points[None, :, j] - ideal[:, j, None]) * w[:, j, None]
             squared += diff * diff
+        coupled = theta[:, 3 * d + 3] > 0.5
+        if coupled.any():
+            u = (theta[coupled, 2 * d + 3:3 * d + 3] / span[coupled]).astype(_F32)
+            along = np.zeros((int(coupled.sum()), len(points)), _F32)
+            for j in range(d):
+                along += (points[None, :, j] - ideal[coupled, j, None]) * u[:, j, None]
+            squared[coupled] += along * along
         curve = np.exp(theta[:, 2 * d + 1]).astype(_F32)[:, None]
         t = _F32(k - 1) * np.sqrt(squared) ** curve
         scale = (_F32(k - 1) * np.exp(theta[:, 2 * d + 2]).astype(_F32))[:, None]
@@ -153,7 +176,11 @@ class IdealPointModel:
         log_prior = self._log_prior(self.theta)
         for _ in range(self.moves):
             step = self.theta.std(axis=0) * 0.6 + 1e-4  # follows the cloud's own spread, axis by axis
+            step[-1] = 0.0  # the coupling switch is flipped, not moved
             proposal = self.theta + self.rng.normal(0.0, 1.0, self.theta.shape) * step
+            if 0 < self.coupling < 1:
+                flip = self.rng.random(n) < _FLIP
+                proposal[flip, -1] = 1.0 - proposal[flip, -1]
             prior_p = self._log_prior(proposal)
             inside = np.isfinite(prior_p)
             lik_p = np.full(n, -np.inf)

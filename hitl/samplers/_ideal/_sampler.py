@@ -27,6 +27,8 @@ __all__ = ["IdealPointSampler"]
 
 _log = logging.getLogger("hitl")
 _CHUNK = 16  # ratings taken in at once when the model starts over: the cloud follows step by step
+_COUPLING = 0.5  # coupling's prior for up to _COUPLED_DIMS parameters
+_COUPLED_DIMS = 8  # beyond: learning the coupled direction's d components costs more ratings than it saves
 
 
 class IdealPointSampler(BaseSampler):
@@ -59,6 +61,9 @@ class IdealPointSampler(BaseSampler):
             weights).
         lapse: Share of ratings taken to ignore the output (a slip, a distraction).
         max_ratings: Ratings the model's moves weigh at most (the best half, the latest half).
+        coupling: Prior probability that the parameters act together along one direction (see
+            :class:`~hitl.samplers._ideal._model.IdealPointModel`). ``None``: 0.5 with up to 8
+            parameters, 0 with more (in 12 dimensions the extra direction cost ratings).
         seed: Seed of the model and the proposals.
     """
 
@@ -73,6 +78,7 @@ class IdealPointSampler(BaseSampler):
         scale_spread: float = 0.4,
         lapse: float = 0.03,
         max_ratings: int = 256,
+        coupling: float | None = None,
         seed: int | None = None,
     ) -> None:
         for name, value, least in (("n_particles", n_particles, 64), ("n_draws", n_draws, 8),
@@ -81,6 +87,8 @@ class IdealPointSampler(BaseSampler):
                 raise ValueError(f"{name}={value}: use at least {least}")
         if information < 0 or scale_spread <= 0 or not 0 <= lapse < 1:
             raise ValueError("information must be 0 or more, scale_spread positive, lapse in [0, 1)")
+        if coupling is not None and not 0 <= coupling <= 1:
+            raise ValueError(f"coupling={coupling}: use a probability in [0, 1], or null to choose by the number of parameters")
         self.output = output
         self.n_particles = int(n_particles)
         self.n_draws = int(n_draws)
@@ -89,6 +97,7 @@ class IdealPointSampler(BaseSampler):
         self.scale_spread = float(scale_spread)
         self.lapse = float(lapse)
         self.max_ratings = int(max_ratings)
+        self.coupling = None if coupling is None else float(coupling)
         self._seed = seed
         self._rng = np.random.default_rng(seed)
         self._random = RandomSampler(seed=seed)
@@ -133,6 +142,11 @@ class IdealPointSampler(BaseSampler):
                                                  locate=lambda raw: locate(self.output, geometry, raw)))
         return self._state
 
+    def _coupling(self, dims: int) -> float:
+        if self.coupling is not None:
+            return self.coupling
+        return _COUPLING if dims <= _COUPLED_DIMS else 0.0
+
     def _take_ratings(self, state: _State, levels: Levels) -> None:
         """Give the model the ratings it lacks; start it over when the rating scale changed."""
         history = state.history
@@ -141,7 +155,7 @@ class IdealPointSampler(BaseSampler):
             state.model = IdealPointModel(
                 dims=len(state.geometry.names), count=levels.count, rng=self._rng,
                 n_particles=self.n_particles, scale_spread=self.scale_spread, lapse=self.lapse,
-                max_ratings=self.max_ratings,
+                max_ratings=self.max_ratings, coupling=self._coupling(len(state.geometry.names)),
             )
             state.levels = levels.signature
             numbers = sorted(history.rated)
