@@ -64,6 +64,7 @@ class Generator(abc.ABC):
         """Write the output for ``params`` into ``directory`` and return its path.
 
         The file's suffix decides how the trial note shows it (images inline, others as a link).
+        It is called in a thread of its own, which a run's ``timeout`` may abandon mid-render.
         """
 
     def fingerprint(self, path: Path) -> str:
