@@ -116,7 +116,7 @@ def comparison_summary(study: optuna.Study, progress: Progress) -> Progress:
     if not scores:
         return progress
     best = min(scores, key=lambda n: (-scores[n], n))
-    return Progress(progress.waiting, progress.rated, None, best, (best,))
+    return Progress(progress.waiting, progress.rated, None, best, (best,), progress.counted)
 
 
 def check_sampler(mode: str, sampler: optuna.samplers.BaseSampler) -> None:

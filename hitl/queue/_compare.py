@@ -85,7 +85,7 @@ class ComparisonTally(Tally):
         return sum(1 for i in [*running, *self._complete] if i not in skipped and self._numbers[i] not in worse)
 
     def progress(self) -> Progress:
-        return Progress(self.waiting, self.rated)
+        return Progress(self.waiting, self.rated, counted="chosen")
 
     def update(self) -> None:
         # the choices first: a trial compared after this read is still counted as a candidate

@@ -224,7 +224,7 @@ class Loop:
             numbers = ", ".join(str(n) for n in progress.best_numbers)  # ties: every one
             trials = "trials" if len(progress.best_numbers) > 1 else "trial"
             best = f" | best {self._label(progress.best_value)} ({trials} {numbers})"
-        _log.info("waiting %d | rated %d%s%s", progress.waiting, progress.rated, total, best)
+        _log.info("waiting %d | %s %d%s%s", progress.waiting, progress.counted, progress.rated, total, best)
 
     def _finish(self, reason: str) -> str:
         self._shown = None

@@ -28,6 +28,7 @@ class Progress:
     best_value: float | None = None
     best_number: int | None = None  # the lowest-numbered of the best
     best_numbers: tuple[int, ...] = ()  # every trial rated best, in trial order
+    counted: str = "rated"  # what ``rated`` counts, as the progress line names it ("chosen" for comparisons)
 
 
 class Tally:

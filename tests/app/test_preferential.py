@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 from pathlib import Path
 import subprocess
 import sys
@@ -50,14 +51,18 @@ def test_default_study_names_differ_by_mode(make_cfg) -> None:
 
 
 def test_simulated_comparer_chooses_through_the_dashboards_preference_api(make_cfg, tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                          monkeypatch: pytest.MonkeyPatch,
+                                                                          caplog: pytest.LogCaptureFixture) -> None:
     def not_here(*args: object, **kwargs: object) -> None:
         raise AssertionError("with a dashboard served, the comparer must choose over HTTP")
 
     monkeypatch.setattr("hitl.evaluators._compare.report_history", not_here)
     cfg = make_cfg("mode=preferential", "evaluator=simulated", "dashboard.enabled=true", f"dashboard.port={free_port()}",
                    "batch=4", "n_trials=12", "sampler=random", "seed=1")
-    summary = hitl.run(cfg)
+    with caplog.at_level(logging.INFO, logger="hitl"):
+        summary = hitl.run(cfg)
+    progress = [r.getMessage() for r in caplog.records if r.getMessage().startswith("waiting ")]
+    assert progress and all(" | chosen " in line and " rated " not in line for line in progress), progress
     storage = build_storage(cfg.storage)
     study = load_preferential_study(study_name=cfg.study_name, storage=storage, sampler=optuna.samplers.RandomSampler())
     histories = _histories(study._study)
