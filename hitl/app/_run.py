@@ -133,14 +133,16 @@ def _serve(cfg: DictConfig, stop: threading.Event, *, storage: Any, study: optun
         wakeup=wakeup, stop=stop, lease=cfg.lease, rating_label=rating_label(widgets), comparisons=comparing,
     )
     rater_thread = None
+    token = dashboard.access.admin_token if dashboard is not None else None  # a simulated rater may rate anything
     if rater is not None and comparing:
         rater_thread = start_comparer(rater, study=study, artifact_store=artifact_store, batch=cfg.batch,
                                       dashboard_url=dashboard_url if cfg.dashboard.enabled else None,
-                                      wakeup=wakeup, stop=rater_stop, queue_full=loop.queue_full)
+                                      wakeup=wakeup, stop=rater_stop, queue_full=loop.queue_full, dashboard_token=token)
     elif rater is not None:
         rater_thread = rater.start(study=study, widgets=widgets, artifact_store=artifact_store,
                                    dashboard_url=dashboard_url if cfg.dashboard.enabled else None,
-                                   wakeup=wakeup, stop=rater_stop, queue_full=loop.queue_full, on_disk_full=stop.set)
+                                   wakeup=wakeup, stop=rater_stop, queue_full=loop.queue_full, on_disk_full=stop.set,
+                                   dashboard_token=token)
     try:
         reason = loop.run()
     finally:

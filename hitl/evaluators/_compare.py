@@ -17,6 +17,7 @@ from optuna_dashboard._preferential_history import report_history
 
 from hitl._errors import TRANSIENT_ERRORS
 from hitl.evaluators._simulated import DISTANCE_ATTR
+from hitl.evaluators._simulated import json_headers
 from hitl.evaluators._simulated import SimulatedRater
 from hitl.queue import READY_ATTR
 from hitl.queue._compare import Comparisons
@@ -68,15 +69,20 @@ class SimulatedComparer:
 
     def start(self, *, study: optuna.Study, artifact_store: ArtifactStore, dashboard_url: str | None,
               wakeup: threading.Event, stop: threading.Event, batch: int,
-              queue_full: threading.Event | None = None) -> threading.Thread:
-        """Compare in a background thread until ``stop`` is set; returns the thread."""
+              queue_full: threading.Event | None = None, dashboard_token: str | None = None) -> threading.Thread:
+        """Compare in a background thread until ``stop`` is set; returns the thread.
+
+        Choices go through the dashboard at ``dashboard_url`` when one is given, with
+        ``dashboard_token`` as a bearer token.
+        """
         thread = threading.Thread(target=self._run, name="hitl-simulated-comparer", daemon=True,
-                                  args=(study, artifact_store, dashboard_url, wakeup, stop, batch, queue_full))
+                                  args=(study, artifact_store, dashboard_url, wakeup, stop, batch, queue_full,
+                                        dashboard_token))
         thread.start()
         return thread
 
     def _run(self, study: optuna.Study, store: ArtifactStore, dashboard_url: str | None, wakeup: threading.Event,
-             stop: threading.Event, batch: int, queue_full: threading.Event | None) -> None:
+             stop: threading.Event, batch: int, queue_full: threading.Event | None, token: str | None) -> None:
         while not stop.is_set():
             if queue_full is not None and not queue_full.wait(0.05):
                 continue
@@ -91,7 +97,7 @@ class SimulatedComparer:
                     queue_full.clear()  # before the choice lands, so the refill it causes is awaited
                 numbers = [t.number for t in shown]
                 if dashboard_url is not None:
-                    _choose_over_http(dashboard_url, study._study_id, numbers, worst.number)
+                    _choose_over_http(dashboard_url, study._study_id, numbers, worst.number, token)
                 else:
                     report_history(study._study_id, study._storage,
                                    NewHistory(mode="ChooseWorst", candidates=numbers, clicked=worst.number))
@@ -120,12 +126,13 @@ class _NoWidgets:
     objectives: list = []
 
 
-def _choose_over_http(base_url: str, study_id: int, candidates: list[int], clicked: int) -> None:
+def _choose_over_http(base_url: str, study_id: int, candidates: list[int], clicked: int,
+                      token: str | None = None) -> None:
     """Exactly the request the dashboard's "Which trial is the worst?" page sends on a click."""
     request = urllib.request.Request(
         f"{base_url}/api/studies/{study_id}/preference", method="POST",
         data=json.dumps({"mode": "ChooseWorst", "candidates": candidates, "clicked": clicked}).encode(),
-        headers={"Content-Type": "application/json"},
+        headers=json_headers(token),
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         response.read()

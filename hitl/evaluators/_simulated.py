@@ -118,7 +118,7 @@ class SimulatedRater:
     def start(self, *, study: optuna.Study, widgets: WidgetSet, artifact_store: ArtifactStore,
               dashboard_url: str | None, wakeup: threading.Event, stop: threading.Event,
               queue_full: threading.Event | None = None,
-              on_disk_full: Callable[[], None] | None = None) -> threading.Thread:
+              on_disk_full: Callable[[], None] | None = None, dashboard_token: str | None = None) -> threading.Thread:
         """Rate in a background thread until ``stop`` is set; returns the thread.
 
         A full disk stops the rater: it keeps the error in :attr:`disk_full` and calls
@@ -127,17 +127,21 @@ class SimulatedRater:
         With ``queue_full`` (set by the loop once it has refilled the queue), each rating waits
         for it, as a person taking longer than a refill would: the sampler always asks with
         the queue's other trials still waiting, as it does when people rate.
+
+        Ratings go through the dashboard at ``dashboard_url`` when one is given, with
+        ``dashboard_token`` (the admin token of a dashboard with tokens on) as a bearer token.
         """
         thread = threading.Thread(
             target=self._run, name="hitl-simulated-rater", daemon=True,
-            args=(study, widgets, artifact_store, dashboard_url, wakeup, stop, queue_full, on_disk_full),
+            args=(study, widgets, artifact_store, dashboard_url, wakeup, stop, queue_full, on_disk_full,
+                  dashboard_token),
         )
         thread.start()
         return thread
 
     def _run(self, study: optuna.Study, widgets: WidgetSet, store: ArtifactStore, dashboard_url: str | None,
              wakeup: threading.Event, stop: threading.Event, queue_full: threading.Event | None,
-             on_disk_full: Callable[[], None] | None) -> None:
+             on_disk_full: Callable[[], None] | None, token: str | None) -> None:
         storage, study_id = study._storage, study._study_id
         while not stop.is_set():
             if queue_full is not None and not queue_full.wait(0.05):
@@ -159,7 +163,7 @@ class SimulatedRater:
                 if queue_full is not None:
                     queue_full.clear()  # before the rating lands, so the refill it causes is awaited
                 if dashboard_url is not None:
-                    _tell_over_http(dashboard_url, trial._trial_id, values)
+                    _tell_over_http(dashboard_url, trial._trial_id, values, token)
                 else:
                     storage.set_trial_state_values(trial._trial_id, TrialState.COMPLETE, values)
                 wakeup.set()  # a sweep's shared dashboard cannot wake this job's loop
@@ -189,15 +193,22 @@ class SimulatedRater:
             return self.judge(widgets, path)
 
 
-def _tell_over_http(base_url: str, trial_id: int, values: list[float]) -> None:
+def _tell_over_http(base_url: str, trial_id: int, values: list[float], token: str | None = None) -> None:
     """Exactly the request the dashboard's UI sends when a person submits a rating."""
     request = urllib.request.Request(
         f"{base_url}/api/trials/{trial_id}/tell", method="POST",
-        data=json.dumps({"state": "Complete", "values": values}).encode(),
-        headers={"Content-Type": "application/json"},
+        data=json.dumps({"state": "Complete", "values": values}).encode(), headers=json_headers(token),
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         response.read()
+
+
+def json_headers(token: str | None) -> dict[str, str]:
+    """A JSON request's headers, with the token as the dashboard takes it from scripts."""
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
 
 
 def _one_line(exc: BaseException) -> str:
