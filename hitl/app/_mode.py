@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import logging
 import threading
 from typing import Any
@@ -101,14 +102,15 @@ def announce_comparisons(study: optuna.Study, *, url: str, dashboard: Any) -> No
 
 def start_comparer(rater: Any, *, study: optuna.Study, artifact_store: Any, batch: int, dashboard_url: str | None,
                    wakeup: threading.Event, stop: threading.Event,
-                   queue_full: threading.Event | None, dashboard_token: str | None = None) -> threading.Thread:
+                   queue_full: threading.Event | None, dashboard_token: str | None = None,
+                   on_failure: Callable[[], None] | None = None) -> threading.Thread:
     """The simulated rater of ``evaluator=simulated``, comparing instead of rating (the same scorer and habits)."""
     if not isinstance(rater, SimulatedRater):
         raise HitlError(f"mode=preferential: evaluator.rater {type(rater).__name__} cannot compare; "
                         "use evaluator=simulated or evaluator=human")
     return SimulatedComparer(rater=rater).start(study=study, artifact_store=artifact_store, dashboard_url=dashboard_url,
                                                 wakeup=wakeup, stop=stop, batch=batch, queue_full=queue_full,
-                                                dashboard_token=dashboard_token)
+                                                dashboard_token=dashboard_token, on_failure=on_failure)
 
 
 def comparison_summary(study: optuna.Study, progress: Progress) -> Progress:

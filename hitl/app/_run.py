@@ -137,11 +137,12 @@ def _serve(cfg: DictConfig, stop: threading.Event, *, storage: Any, study: optun
     if rater is not None and comparing:
         rater_thread = start_comparer(rater, study=study, artifact_store=artifact_store, batch=cfg.batch,
                                       dashboard_url=dashboard_url if cfg.dashboard.enabled else None,
-                                      wakeup=wakeup, stop=rater_stop, queue_full=loop.queue_full, dashboard_token=token)
+                                      wakeup=wakeup, stop=rater_stop, queue_full=loop.queue_full, dashboard_token=token,
+                                      on_failure=stop.set)
     elif rater is not None:
         rater_thread = rater.start(study=study, widgets=widgets, artifact_store=artifact_store,
                                    dashboard_url=dashboard_url if cfg.dashboard.enabled else None,
-                                   wakeup=wakeup, stop=rater_stop, queue_full=loop.queue_full, on_disk_full=stop.set,
+                                   wakeup=wakeup, stop=rater_stop, queue_full=loop.queue_full, on_failure=stop.set,
                                    dashboard_token=token)
     try:
         reason = loop.run()
@@ -153,6 +154,10 @@ def _serve(cfg: DictConfig, stop: threading.Event, *, storage: Any, study: optun
             dashboard.stop()
     if getattr(rater, "disk_full", None) is not None:  # the loop stopped for it: no summary of a broken run
         raise HitlError(full_storage_message(storage, rater.disk_full))
+    if getattr(rater, "failure", None) is not None:
+        raise HitlError(f"evaluator.rater: the simulated rater failed on {rater.failure} (traceback in run.log); "
+                        "the run stopped rather than wait for ratings that never come: fix the scorer, or rate "
+                        "by hand with evaluator=human")
     progress = loop.progress()
     if comparing:
         progress = comparison_summary(study, progress)

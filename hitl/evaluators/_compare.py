@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import json
 import logging
 import threading
@@ -69,20 +70,23 @@ class SimulatedComparer:
 
     def start(self, *, study: optuna.Study, artifact_store: ArtifactStore, dashboard_url: str | None,
               wakeup: threading.Event, stop: threading.Event, batch: int,
-              queue_full: threading.Event | None = None, dashboard_token: str | None = None) -> threading.Thread:
+              queue_full: threading.Event | None = None, dashboard_token: str | None = None,
+              on_failure: Callable[[], None] | None = None) -> threading.Thread:
         """Compare in a background thread until ``stop`` is set; returns the thread.
 
         Choices go through the dashboard at ``dashboard_url`` when one is given, with
-        ``dashboard_token`` as a bearer token.
+        ``dashboard_token`` as a bearer token. An error no retry mends stops the comparer, kept
+        in the rater's ``failure``, and calls ``on_failure``.
         """
         thread = threading.Thread(target=self._run, name="hitl-simulated-comparer", daemon=True,
                                   args=(study, artifact_store, dashboard_url, wakeup, stop, batch, queue_full,
-                                        dashboard_token))
+                                        dashboard_token, on_failure))
         thread.start()
         return thread
 
     def _run(self, study: optuna.Study, store: ArtifactStore, dashboard_url: str | None, wakeup: threading.Event,
-             stop: threading.Event, batch: int, queue_full: threading.Event | None, token: str | None) -> None:
+             stop: threading.Event, batch: int, queue_full: threading.Event | None, token: str | None,
+             on_failure: Callable[[], None] | None) -> None:
         while not stop.is_set():
             if queue_full is not None and not queue_full.wait(0.05):
                 continue
@@ -106,8 +110,11 @@ class SimulatedComparer:
                 _log.warning("simulated comparer: %s; retrying in 1 s", str(exc).splitlines()[0] if str(exc) else exc)
                 stop.wait(1.0)
                 continue
-            except Exception:  # noqa: BLE001 - a comparer failure must not hang the run silently
+            except Exception as exc:  # noqa: BLE001 - a comparer failure must not hang the run
                 _log.exception("simulated comparer failed; it stops comparing")
+                self.rater.failure = f"a comparison: {type(exc).__name__}: {exc}".splitlines()[0]
+                if on_failure is not None:
+                    on_failure()
                 return
             if self.rater.delay:
                 stop.wait(self.rater.delay)

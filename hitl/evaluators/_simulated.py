@@ -101,6 +101,8 @@ class SimulatedRater:
         self._rng = np.random.default_rng(seed)
         self.disk_full: BaseException | None = None
         """What the storage raised when its disk filled; the rater stopped then (see :meth:`start`)."""
+        self.failure: str | None = None
+        """Why the rater stopped on an error no retry mends (one line, naming the trial), if it did."""
 
     def judge(self, widgets: WidgetSet, output: Path) -> tuple[list[float], float]:
         """The values to submit for ``output``, and its noise-free distance."""
@@ -118,11 +120,12 @@ class SimulatedRater:
     def start(self, *, study: optuna.Study, widgets: WidgetSet, artifact_store: ArtifactStore,
               dashboard_url: str | None, wakeup: threading.Event, stop: threading.Event,
               queue_full: threading.Event | None = None,
-              on_disk_full: Callable[[], None] | None = None, dashboard_token: str | None = None) -> threading.Thread:
+              on_failure: Callable[[], None] | None = None, dashboard_token: str | None = None) -> threading.Thread:
         """Rate in a background thread until ``stop`` is set; returns the thread.
 
-        A full disk stops the rater: it keeps the error in :attr:`disk_full` and calls
-        ``on_disk_full``, so the run, which would wait for ratings that never come, stops too.
+        A full disk, or any error no retry mends, stops the rater: it keeps the error in
+        :attr:`disk_full` or :attr:`failure` and calls ``on_failure``, so the run, which would
+        wait for ratings that never come, stops too.
 
         With ``queue_full`` (set by the loop once it has refilled the queue), each rating waits
         for it, as a person taking longer than a refill would: the sampler always asks with
@@ -133,7 +136,7 @@ class SimulatedRater:
         """
         thread = threading.Thread(
             target=self._run, name="hitl-simulated-rater", daemon=True,
-            args=(study, widgets, artifact_store, dashboard_url, wakeup, stop, queue_full, on_disk_full,
+            args=(study, widgets, artifact_store, dashboard_url, wakeup, stop, queue_full, on_failure,
                   dashboard_token),
         )
         thread.start()
@@ -141,7 +144,7 @@ class SimulatedRater:
 
     def _run(self, study: optuna.Study, widgets: WidgetSet, store: ArtifactStore, dashboard_url: str | None,
              wakeup: threading.Event, stop: threading.Event, queue_full: threading.Event | None,
-             on_disk_full: Callable[[], None] | None, token: str | None) -> None:
+             on_failure: Callable[[], None] | None, token: str | None) -> None:
         storage, study_id = study._storage, study._study_id
         while not stop.is_set():
             if queue_full is not None and not queue_full.wait(0.05):
@@ -170,11 +173,12 @@ class SimulatedRater:
             except Exception as exc:
                 if disk_full(exc):  # no retry frees it
                     self.disk_full = exc
-                    if on_disk_full is not None:
-                        on_disk_full()
-                    return
-                if not isinstance(exc, TRANSIENT_ERRORS):
+                elif not isinstance(exc, TRANSIENT_ERRORS):
                     _log.exception("simulated rater failed on trial %d; it stops rating", trial.number)
+                    self.failure = f"trial {trial.number}: {_one_line(exc)}"
+                if self.disk_full is not None or self.failure is not None:
+                    if on_failure is not None:
+                        on_failure()
                     return
                 # the database or dashboard is away: like a person, try again
                 _log.warning("simulated rater: %s; retrying in 1 s", _one_line(exc))
