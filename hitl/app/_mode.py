@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 import logging
 import threading
+import time
 from typing import Any
 
 import optuna
@@ -12,12 +13,14 @@ from optuna.storages import BaseStorage
 from optuna_dashboard import register_preference_feedback_component
 from optuna_dashboard.preferential import load_study as load_preferential_study
 from optuna_dashboard.preferential._system_attrs import get_n_generate
+from optuna_dashboard.preferential._system_attrs import _SYSTEM_ATTR_N_GENERATE
 from optuna_dashboard.preferential._system_attrs import set_n_generate
 
 from hitl._errors import HitlError
 from hitl.app._study import _check_space
 from hitl.app._study import open_study
 from hitl.app._study import SPACE_ATTR
+from hitl.app._study import WIDGET_SET_ATTR
 from hitl.evaluators._compare import SimulatedComparer
 from hitl.evaluators._simulated import SimulatedRater
 from hitl.generators import Generator
@@ -36,6 +39,8 @@ _log = logging.getLogger("hitl")
 _COMPARING: tuple[type, ...] = (ComparisonSampler,)  # samplers that read the study's choices
 
 MODES = ("rating", "preferential")
+
+_N_GENERATE = _SYSTEM_ATTR_N_GENERATE  # the batch compared at once, optuna-dashboard's key
 
 
 def check_mode(mode: str) -> None:
@@ -64,6 +69,8 @@ def open_study_in_mode(
         existing = optuna.load_study(study_name=study_name, storage=storage, sampler=sampler)
     except KeyError:
         existing = None
+    if existing is not None and not _marked(storage, existing._study_id):
+        _wait_for_its_mode(storage, existing._study_id)  # another worker may be making it right now
     if existing is not None:
         stored = "preferential" if is_preferential(existing) else "rating"
         if stored != mode:
@@ -76,19 +83,42 @@ def open_study_in_mode(
         return open_study(storage=storage, study_name=study_name, sampler=sampler, widgets=widgets,
                           generator=generator)
     if existing is None:
-        study = optuna.create_study(study_name=study_name, storage=storage, sampler=sampler)
+        try:
+            study = optuna.create_study(study_name=study_name, storage=storage, sampler=sampler)
+        except optuna.exceptions.DuplicatedStudyError:
+            # Workers started together on a new study: another one created it since our look.
+            return open_study_in_mode(mode=mode, storage=storage, study_name=study_name, sampler=sampler,
+                                      widgets=widgets, generator=generator, batch=batch)
         storage.set_study_system_attr(study._study_id, PREFERENTIAL_ATTR, True)
-        set_n_generate(study._study_id, storage, batch)
         register_preference_feedback_component(load_preferential_study(
             study_name=study_name, storage=storage, sampler=sampler), "note")
         if generator is not None:
             storage.set_study_system_attr(study._study_id, SPACE_ATTR, generator.space_kinds())
+        set_n_generate(study._study_id, storage, batch)  # last: a worker that sees it sees a whole study
         return study, False
     if generator is not None:
         _check_space(existing, generator)
     if get_n_generate(storage.get_study_system_attrs(existing._study_id)) != batch:
         set_n_generate(existing._study_id, storage, batch)  # the candidates compared at once follow batch
     return existing, True
+
+
+def _marked(storage: BaseStorage, study_id: int) -> bool:
+    """Whether the study is whole: a rating study's widget set, a comparison study's batch (set last)."""
+    attrs = storage.get_study_system_attrs(study_id)
+    return WIDGET_SET_ATTR in attrs or _N_GENERATE in attrs
+
+
+def _wait_for_its_mode(storage: BaseStorage, study_id: int, seconds: float = 5.0) -> None:
+    """Until the worker making a new study has made it whole (:func:`_marked`).
+
+    A study that stays unmarked was made outside hitl (plain optuna): it is opened as it is.
+    """
+    if storage.get_all_trials(study_id, deepcopy=False):
+        return  # in use already: not one being made
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not _marked(storage, study_id):
+        time.sleep(0.02)
 
 
 def announce_comparisons(study: optuna.Study, *, url: str, dashboard: Any) -> None:

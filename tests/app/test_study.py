@@ -12,6 +12,7 @@ import pytest
 
 import hitl
 from hitl.app import open_study
+from hitl.app._mode import open_study_in_mode
 
 
 def _widgets() -> hitl.WidgetSet:
@@ -48,6 +49,34 @@ def test_four_workers_opening_a_new_study_at_once_all_get_it(tmp_path: Path) -> 
             try:
                 study, _ = open_study(storage=optuna.storages.RDBStorage(url), study_name=f"s{round_}",
                                       sampler=optuna.samplers.RandomSampler(), widgets=_widgets())
+                opened.append(study._study_id)
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                failed.append(exc)
+
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not failed, failed
+        assert len(opened) == 4 and len(set(opened)) == 1
+
+
+def test_four_workers_opening_a_new_comparison_study_at_once_all_get_it(tmp_path: Path) -> None:
+    """mode=preferential: the losers of the race wait for the winner to mark the study's mode."""
+    url = f"sqlite:///{tmp_path / 'hitl.db'}"
+    optuna.storages.RDBStorage(url).engine.dispose()
+    for round_ in range(5):
+        start = threading.Barrier(4)
+        opened: list[int] = []
+        failed: list[BaseException] = []
+
+        def worker() -> None:
+            start.wait()
+            try:
+                study, _ = open_study_in_mode(mode="preferential", storage=optuna.storages.RDBStorage(url),
+                                              study_name=f"p{round_}", sampler=optuna.samplers.RandomSampler(),
+                                              widgets=_widgets(), generator=None, batch=4)
                 opened.append(study._study_id)
             except BaseException as exc:  # noqa: BLE001 - reported below
                 failed.append(exc)
