@@ -198,8 +198,10 @@ def delta_e_2000(lab1: ArrayLike, lab2: ArrayLike, k_l: float = 1.0, k_c: float 
     g = 0.5 * (1.0 - np.sqrt(c7 / (c7 + 25.0**7)))
     a1p, a2p = (1.0 + g) * a1, (1.0 + g) * a2
     c1p, c2p = np.hypot(a1p, b1), np.hypot(a2p, b2)
-    h1p = np.degrees(np.arctan2(b1, a1p)) % 360.0
-    h2p = np.degrees(np.arctan2(b2, a2p)) % 360.0
+    # Hues in float64 whatever the input: the mean hue jumps by 180 degrees where the two hues are
+    # 180 apart, and float32 rounding of arctan2 (which varies with numpy's SIMD code) picks a side.
+    h1p = np.degrees(np.arctan2(b1.astype(np.float64), a1p.astype(np.float64))) % 360.0
+    h2p = np.degrees(np.arctan2(b2.astype(np.float64), a2p.astype(np.float64))) % 360.0
     h1p = np.where((a1p == 0) & (b1 == 0), 0.0, h1p)
     h2p = np.where((a2p == 0) & (b2 == 0), 0.0, h2p)
 
@@ -209,7 +211,7 @@ def delta_e_2000(lab1: ArrayLike, lab2: ArrayLike, k_l: float = 1.0, k_c: float 
     dh = h2p - h1p
     dh = np.where(dh > 180.0, dh - 360.0, np.where(dh < -180.0, dh + 360.0, dh))
     dh = np.where(chroma_product == 0, 0.0, dh)
-    d_h = 2.0 * np.sqrt(chroma_product) * np.sin(np.radians(dh) / 2.0)
+    d_h = (2.0 * np.sqrt(chroma_product) * np.sin(np.radians(dh) / 2.0)).astype(dtype)
 
     l_mean = (l1 + l2) / 2.0
     cp_mean = (c1p + c2p) / 2.0
@@ -217,7 +219,7 @@ def delta_e_2000(lab1: ArrayLike, lab2: ArrayLike, k_l: float = 1.0, k_c: float 
     h_mean = np.where(
         np.abs(h1p - h2p) <= 180.0, h_sum / 2.0, np.where(h_sum < 360.0, (h_sum + 360.0) / 2.0, (h_sum - 360.0) / 2.0)
     )
-    h_mean = np.where(chroma_product == 0, h_sum, h_mean)
+    h_mean = np.where(chroma_product == 0, h_sum, h_mean).astype(dtype)
 
     t = (
         1.0
