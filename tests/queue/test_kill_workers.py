@@ -15,7 +15,7 @@ import pytest
 from benchmarks.kill_scenario import run_scenario
 
 
-KILLS = 6  # a kill waits for a restarted worker to serve again (~10 s on 2 cores): ~1 min per storage
+KILLS = 4  # a kill waits for a restarted worker to serve again (~10 s on 2 cores): under a minute per storage
 BATCH = 3
 
 

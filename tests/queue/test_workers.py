@@ -171,7 +171,7 @@ def test_kill_9_at_random_points_loses_nothing(tmp_path: Path) -> None:
     # where the kills landed: a trial without params (mid-ask), one with params but without its
     # output stored (mid-render, -upload or -note), an uploaded file no trial records (mid-note)
     landed = {"mid-ask": 0, "mid-render/upload/note": 0, "file uploaded, note not stored": 0}
-    for cycle in range(30):
+    for cycle in range(20):  # more kills, and on every storage: benchmarks/kill_workers.py
         worker = _Worker(tmp_path, dict(os.environ), *overrides)
         worker.started()
         time.sleep(rng.uniform(0.0, 1.5))
@@ -206,7 +206,7 @@ def test_kill_9_at_random_points_loses_nothing(tmp_path: Path) -> None:
     for t in running:  # each with its output and note
         (meta,) = [json.loads(v) for k, v in t.system_attrs.items() if k.startswith("artifacts:")]
         assert (tmp_path / "artifacts" / meta["artifact_id"]).stat().st_size > 0
-    assert landed["mid-ask"] + landed["mid-render/upload/note"] >= 5, landed  # the kills did land mid-trial
+    assert landed["mid-ask"] + landed["mid-render/upload/note"] >= 3, landed  # the kills did land mid-trial
     print(f"\nwhere the kills landed: {landed}; ratings kept: {len(rated)}")
 
 
