@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 import threading
 from typing import Any
@@ -36,8 +37,8 @@ def test_a_study_another_worker_creates_after_our_look_is_opened(tmp_path: Path,
     assert [s.study_name for s in storage.get_all_studies()] == ["s"]
 
 
-def test_four_workers_opening_a_new_study_at_once_all_get_it(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'hitl.db'}"
+def _four_workers_at_once(url: str, open_one: Callable[[optuna.storages.BaseStorage, str], optuna.Study]) -> None:
+    """Five rounds of 4 threads opening one new study at the same moment: all get the same one."""
     optuna.storages.RDBStorage(url).engine.dispose()  # tables first: that race is build_storage's
     for round_ in range(5):
         start = threading.Barrier(4)
@@ -47,9 +48,7 @@ def test_four_workers_opening_a_new_study_at_once_all_get_it(tmp_path: Path) -> 
         def worker() -> None:
             start.wait()
             try:
-                study, _ = open_study(storage=optuna.storages.RDBStorage(url), study_name=f"s{round_}",
-                                      sampler=optuna.samplers.RandomSampler(), widgets=_widgets())
-                opened.append(study._study_id)
+                opened.append(open_one(optuna.storages.RDBStorage(url), f"s{round_}")._study_id)
             except BaseException as exc:  # noqa: BLE001 - reported below
                 failed.append(exc)
 
@@ -60,31 +59,22 @@ def test_four_workers_opening_a_new_study_at_once_all_get_it(tmp_path: Path) -> 
             t.join(60)
         assert not failed, failed
         assert len(opened) == 4 and len(set(opened)) == 1
+
+
+def test_four_workers_opening_a_new_study_at_once_all_get_it(tmp_path: Path) -> None:
+    def open_one(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study:
+        return open_study(storage=storage, study_name=name, sampler=optuna.samplers.RandomSampler(),
+                          widgets=_widgets())[0]
+
+    _four_workers_at_once(f"sqlite:///{tmp_path / 'hitl.db'}", open_one)
 
 
 def test_four_workers_opening_a_new_comparison_study_at_once_all_get_it(tmp_path: Path) -> None:
-    """mode=preferential: the losers of the race wait for the winner to mark the study's mode."""
-    url = f"sqlite:///{tmp_path / 'hitl.db'}"
-    optuna.storages.RDBStorage(url).engine.dispose()
-    for round_ in range(5):
-        start = threading.Barrier(4)
-        opened: list[int] = []
-        failed: list[BaseException] = []
+    """mode=preferential: the losers of the race wait until the winner's study is whole."""
 
-        def worker() -> None:
-            start.wait()
-            try:
-                study, _ = open_study_in_mode(mode="preferential", storage=optuna.storages.RDBStorage(url),
-                                              study_name=f"p{round_}", sampler=optuna.samplers.RandomSampler(),
-                                              widgets=_widgets(), generator=None, batch=4)
-                opened.append(study._study_id)
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                failed.append(exc)
+    def open_one(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study:
+        return open_study_in_mode(mode="preferential", storage=storage, study_name=name,
+                                  sampler=optuna.samplers.RandomSampler(), widgets=_widgets(), generator=None,
+                                  batch=4)[0]
 
-        threads = [threading.Thread(target=worker) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        assert not failed, failed
-        assert len(opened) == 4 and len(set(opened)) == 1
+    _four_workers_at_once(f"sqlite:///{tmp_path / 'hitl.db'}", open_one)
