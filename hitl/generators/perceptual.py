@@ -96,6 +96,19 @@ class PerceptualColorGenerator(Generator):
         lab_b = colorimetry.srgb_to_lab(self.output_keys(names, b).astype(float)).astype(np.float32)
         return colorimetry.delta_e_2000(lab_a[:, None, :], lab_b[None, :, :])  # float32: within 1e-4
 
+    def distance_parts(self, names: Sequence[str], a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+        """:meth:`distances` squared, split into its lightness, chroma and hue parts.
+
+        A person may see lightness, chroma or hue more or less than the standard observer; a
+        sampler can weigh these parts to learn how this person sees.
+
+        Returns:
+            Shape ``(n, m, 3)``; the parts sum to ``distances(names, a, b) ** 2``.
+        """
+        lab_a = colorimetry.srgb_to_lab(self.output_keys(names, a).astype(float)).astype(np.float32)
+        lab_b = colorimetry.srgb_to_lab(self.output_keys(names, b).astype(float)).astype(np.float32)
+        return colorimetry.delta_e_2000_parts(lab_a[:, None, :], lab_b[None, :, :])
+
     def shown_points(self, names: Sequence[str], points: NDArray[np.float64]) -> NDArray[np.float64]:
         """The parameters of the colours actually shown (gamut-mapped, rounded to integer sRGB).
 

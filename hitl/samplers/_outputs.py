@@ -30,7 +30,9 @@ class OutputModel(Protocol):
     mapping or rounding), same shape as ``points``. Optionally also ``distances(names, a, b)``:
     how different the outputs of parameter rows ``a`` and ``b`` look, ``(len(a), len(b))``, on
     the parameters' scale (e.g. CIEDE2000 for colours); without it, the distance between the
-    parameters stands in for it.
+    parameters stands in for it. And ``distance_parts(names, a, b)``: the squared distances
+    split into parts a person may weigh differently, ``(len(a), len(b), parts)`` summing to
+    ``distances ** 2`` (e.g. lightness, chroma and hue), so a sampler can learn the weights.
     """
 
     def output_keys(self, names: Sequence[str], points: NDArray[np.float64]) -> NDArray[np.int64]: ...

@@ -195,5 +195,41 @@ def test_sampler_uses_the_output_model_measure_once_per_candidate_set() -> None:
     rows, cols = np.arange(0, 40), np.arange(100, 160)
     values = state.measure._values
     expected = generator.distances(["L", "a", "b"], values[rows], values[cols]) / 100.0  # widest range: L's 100
-    assert np.allclose(state.measure.between(rows, cols), expected, atol=2e-3)
-    assert np.allclose(state.measure.to_candidates(state.z[rows])[:, cols], expected, atol=1e-5)
+    assert np.allclose(state.measure.between(rows, cols)[0], expected, atol=2e-3)  # metric 0: the model's own
+    assert np.allclose(state.measure.to_candidates(state.z[rows])[0][:, cols], expected, atol=1e-5)
+    # the other metrics weigh lightness, chroma and hue as some people do
+    parts = generator.distance_parts(["L", "a", "b"], values[rows], values[cols]) / 100.0**2
+    weights = state.measure.weights
+    assert len(weights) == 19 and np.all(weights[0] == 1.0)
+    assert np.allclose(np.log(weights).sum(axis=1), 0.0)  # up to a common factor, which the span absorbs
+    for m in (1, 7, 18):
+        seen = np.sqrt(np.maximum(parts @ weights[m], 0.0))
+        assert np.allclose(state.measure.between(rows, cols)[m], seen, atol=2e-3)
+        assert np.allclose(state.measure.to_candidates(state.z[rows])[m][:, cols], seen, atol=1e-5)
+
+
+@pytest.mark.parametrize(("k_l", "k_h", "sees_lightness_less"), [(1.0, 1.0, False), (3.333, 0.333, True)])
+def test_learns_how_a_person_weighs_lightness_against_hue(k_l: float, k_h: float, sees_lightness_less: bool) -> None:
+    # A person who counts hue 3x and lightness 0.3x (CIEDE2000's k_h, k_l): the posterior moves
+    # to the metrics that weigh lightness below hue; for the standard observer it does not.
+    generator = PerceptualColorGenerator(space=SPACE, width=2, height=2)
+    sampler = LocalizationSampler(output=generator, seed=0)
+    study = _study(sampler, "slider")
+    target = colorimetry.srgb_to_lab(np.array([250.0, 94.0, 35.0]))
+    rng = np.random.default_rng(1)
+    waiting: deque = deque()
+    for _ in range(30):
+        trial = study.ask()
+        waiting.append((trial, generator.suggest(trial)))
+        if len(waiting) == 4:
+            trial, params = waiting.popleft()
+            seen = colorimetry.srgb_to_lab(np.array(generator.rgb(params), dtype=float))
+            d = float(colorimetry.delta_e_2000(seen, target, k_l=k_l, k_h=k_h)) + rng.normal(0.0, 2.0)
+            study.tell(trial, float(np.clip(round(10 - 9 * d / 40), 1, 10)))
+    state = sampler._state
+    joint = np.exp(state.log_lik - state.log_lik.max())
+    per_metric = np.bincount(state.model.grid_m, weights=joint.sum(axis=1)) / joint.sum()
+    weights = state.measure.weights  # columns: lightness, chroma, hue
+    mass = per_metric[weights[:, 0] < weights[:, 2]].sum()
+    print(f"posterior mass on metrics weighing lightness below hue: {mass:.2f}")
+    assert mass > 0.8 if sees_lightness_less else mass < 0.4

@@ -19,6 +19,7 @@ _SPAN_STEPS = 6  # grid points over the span
 _SHARE_STEPS = 3  # grid points over the best level's share of a step
 _TABLE_RANGE = 2.0  # normalized distances tabulated for the information estimate (beyond: the last bin)
 _TABLE_BINS = 800
+_PLAIN_SHARE = 0.5  # prior mass of the output model's own measure among the metrics: most people see as it does
 
 
 class RatingModel:
@@ -30,6 +31,10 @@ class RatingModel:
         noise: The grid's rating noise (logistic scale), normalized units.
         relative_noise: Noise growing with distance: perceptual scales are less exact far away.
         lapse: Probability that a rating ignores the output (a slip of the hand).
+        metrics: How many ways of measuring the distance are weighed (see
+            :class:`~hitl.samplers._localizer._measure.Measure`): the grid holds each of its
+            points once per metric, and :meth:`log_likelihood` takes one row of distances per
+            metric.
     """
 
     def __init__(
@@ -40,18 +45,24 @@ class RatingModel:
         noise: Sequence[float],
         relative_noise: float,
         lapse: float,
+        metrics: int = 1,
     ) -> None:
         self.relative_noise = relative_noise
         self.lapse = lapse
-        grid_r, grid_b, grid_t = np.meshgrid(
+        grid_m, grid_r, grid_b, grid_t = np.meshgrid(
+            np.arange(metrics),
             np.geomspace(*_pair(span, "span"), _SPAN_STEPS),
             np.geomspace(*_pair(best_share, "best_share"), _SHARE_STEPS),
             np.asarray(list(noise), dtype=float),
             indexing="ij",
         )
+        self.grid_m = grid_m.ravel()
         self.grid_r = grid_r.ravel()
         self.grid_b = grid_b.ravel()
         self.grid_t = grid_t.ravel()
+        share = np.where(grid_m == 0, _PLAIN_SHARE, (1.0 - _PLAIN_SHARE) / max(metrics - 1, 1)) if metrics > 1 else 1.0
+        self.log_prior = np.log(np.broadcast_to(share, grid_m.shape).ravel() / grid_m[0].size).astype(np.float32)
+        """log prior of each grid point: uniform but for the metric, whose first (the output model's) has half."""
         self._tables: dict[int, tuple[NDArray[np.float64], NDArray[np.float64], float]] = {}
 
     @property
@@ -89,11 +100,14 @@ class RatingModel:
         return (1.0 - self.lapse) * np.clip(probs, 0.0, 1.0) + self.lapse / count
 
     def log_likelihood(self, d: NDArray[np.float64], level: int, count: int) -> NDArray[np.float64]:
-        """log P(level | distance d) for every grid point (rows) and candidate (columns)."""
+        """log P(level | distance) for every grid point (rows) and candidate (columns).
+
+        ``d``: the distances to the candidates, one row per metric.
+        """
         # float32: half the work of float64, and far finer than the model is exact
         cutoffs, t = self.cutoffs(count).astype(np.float32), self.grid_t[:, None].astype(np.float32)
-        d = np.asarray(d, dtype=np.float32)
-        scale = t + np.float32(self.relative_noise) * d[None, :]
+        d = np.asarray(d, dtype=np.float32).reshape(-1, np.shape(d)[-1])[self.grid_m]
+        scale = t + np.float32(self.relative_noise) * d
         upper = _sigmoid((cutoffs[:, level, None] - d) / scale) if level < count - 1 else 1.0
         lower = _sigmoid((cutoffs[:, level - 1, None] - d) / scale) if level > 0 else 0.0
         p = np.clip(upper - lower, 0.0, 1.0)

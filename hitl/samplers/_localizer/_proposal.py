@@ -47,11 +47,12 @@ class Proposer:
     ) -> tuple[int | None, float]:
         """The candidate to show next and its score; ``None`` when all were shown.
 
-        ``to_pending``: distances from each trial awaiting rating (rows) to each candidate.
+        ``to_pending``: distances from each trial awaiting rating to each candidate, per metric
+        of ``state.measure``: ``(metrics, pending, candidates)``.
         """
         weights = joint.sum(axis=0)
         available = weights.copy()
-        for d in to_pending:  # a waiting trial will tell about its neighbourhood: count it as a miss
+        for d in to_pending[0]:  # a waiting trial will tell about its neighbourhood: count it as a miss
             available[d < self.radius] = 0.0
         if available.sum() <= 0:
             available = weights.copy()
@@ -87,20 +88,37 @@ class Proposer:
         Monte Carlo over (scale, ideal) pairs drawn from the posterior; each waiting trial is
         assumed to get its likeliest rating first (a "believer" for the batch).
         """
-        cdf = np.cumsum(joint.ravel())  # what rng.choice(p=...) does, without its checks of p (a pass each)
-        draws = np.searchsorted(cdf / cdf[-1], rng.random(self.n_draws), side="right")
+        hs, ms = _draw(joint, self.n_draws, rng)
         # A concentrated posterior gives the same pair many times: weigh each distinct pair by its count.
-        draws, counts = np.unique(draws, return_counts=True)
+        draws, counts = np.unique(hs * joint.shape[1] + ms, return_counts=True)
         hs, ms = np.divmod(draws, joint.shape[1])
         table, entropy_table, step = self.model.table(count)
         last = table.shape[1] - 1
         draw_w = (counts / counts.sum()).astype(np.float32)
-        for d in to_pending[:, ms]:
+        metric = self.model.grid_m[hs]  # each draw measures by its own metric
+        for d in np.moveaxis(to_pending[metric, :, ms], 1, 0):  # (draws,) per waiting trial
             probs = table[hs, np.minimum((d / step).astype(np.int64), last)]  # (draws, levels)
             draw_w = draw_w * probs[:, int(np.argmax(draw_w @ probs))]
             draw_w /= draw_w.sum()
-        d = state.measure.between(proposals, ms)
+        d = state.measure.between(proposals, ms)[metric[None, :], np.arange(len(proposals))[:, None], np.arange(len(ms))]
         bins = np.minimum((d / step).astype(np.int64), last)  # (proposals, draws)
         predictive = np.einsum("pdk,d->pk", table[hs[None, :], bins], draw_w)
         entropy = -(predictive * np.log2(predictive)).sum(axis=1)
         return entropy - entropy_table[hs[None, :], bins] @ draw_w
+
+
+def _draw(joint: NDArray[np.float32], n: int, rng: np.random.Generator) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """``n`` (grid point, candidate) pairs drawn from ``joint``: a grid point, then a candidate in its row.
+
+    Two stages in float64: one cumulative sum over the whole joint would lose the smallest
+    masses to float32 rounding, and cost a pass over every cell.
+    """
+    rows = joint.sum(axis=1, dtype=np.float64)
+    cdf = np.cumsum(rows)
+    hs = np.minimum(np.searchsorted(cdf / cdf[-1], rng.random(n), side="right"), len(rows) - 1)
+    ms = np.empty(n, dtype=np.int64)
+    for h in np.unique(hs):
+        where = np.flatnonzero(hs == h)
+        row = np.cumsum(joint[h], dtype=np.float64)
+        ms[where] = np.minimum(np.searchsorted(row / row[-1], rng.random(len(where)), side="right"), len(row) - 1)
+    return hs, ms

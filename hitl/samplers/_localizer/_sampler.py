@@ -61,6 +61,11 @@ class LocalizationSampler(BaseSampler):
         n_proposals: Candidates scored per ask: the likeliest, plus half as many at random.
         n_draws: Posterior draws for the information estimate.
         isotropic: Measure distance on the parameters' shared scale, not per-axis 0..1.
+        emphasis: When the output model splits its distance into parts (``distance_parts``,
+            e.g. a colour's lightness, chroma and hue), the weights a person may give each
+            part: every combination is a hypothesis weighed by the ratings, so a person who
+            barely sees lightness is measured as they see. ``[1.0]``: the output model's
+            measure alone.
         seed: Seed of the posterior draws and the proposals (the candidate set is fixed).
     """
 
@@ -79,6 +84,7 @@ class LocalizationSampler(BaseSampler):
         n_proposals: int = 192,
         n_draws: int = 384,
         isotropic: bool = True,
+        emphasis: Sequence[float] = (1 / 3, 1.0, 3.0),
         seed: int | None = None,
     ) -> None:
         if n_candidates < 16:
@@ -91,6 +97,8 @@ class LocalizationSampler(BaseSampler):
             raise ValueError("information and relative_noise must be 0 or more")
         if not noise or min(noise) <= 0:
             raise ValueError(f"noise={list(noise)}: give positive values")
+        if not emphasis or min(emphasis) <= 0:
+            raise ValueError(f"emphasis={list(emphasis)}: give positive weights ([1.0]: the output model's measure alone)")
         if n_proposals < 1 or n_draws < 1:
             raise ValueError("n_proposals and n_draws must be at least 1")
         self.output = output
@@ -102,10 +110,9 @@ class LocalizationSampler(BaseSampler):
         self.n_proposals = int(n_proposals)
         self.n_draws = int(n_draws)
         self.isotropic = bool(isotropic)
-        self._model = RatingModel(span=span, best_share=best_share, noise=noise,
-                                  relative_noise=self.relative_noise, lapse=self.lapse)
-        self._proposer = Proposer(model=self._model, radius=self.radius, information=self.information,
-                                  n_proposals=self.n_proposals, n_draws=self.n_draws)
+        self.emphasis = tuple(float(e) for e in emphasis)
+        self._grid = {"span": tuple(span), "best_share": tuple(best_share), "noise": tuple(noise)}
+        RatingModel(**self._grid, relative_noise=self.relative_noise, lapse=self.lapse)  # checks the grid now
         self._rng = np.random.default_rng(seed)
         self._random = RandomSampler(seed=seed)
         self._state: State | None = None
@@ -133,17 +140,17 @@ class LocalizationSampler(BaseSampler):
         history.update(self._reader.trials(study, trial), trial.number)
         levels = Levels.of(study, self._reader.widget(study), history.values)
         self._update_likelihood(state, levels)
-        joint = np.exp((state.log_lik - state.log_lik.max()).astype(np.float32)).astype(np.float64)  # (grid, candidates)
+        joint = np.exp(state.log_lik - state.log_lik.max())  # (grid, candidates), float32
         joint /= joint.sum()
 
         state.mark_shown(history.take_changed_keys(), history.taken)
         pending = history.pending
-        to_pending = state.measure.to_candidates(np.array(pending)) if pending else np.zeros((0, len(state.z)))
-        chosen, score = self._proposer.choose(state, joint, to_pending, levels.count, self._rng)
+        to_pending = state.measure.to_candidates(np.array(pending)) if pending else np.zeros((state.measure.count, 0, len(state.z)))
+        chosen, score = state.proposer.choose(state, joint, to_pending, levels.count, self._rng)
         if chosen is None:  # every candidate was shown already
             return unseen_params(self.output, geometry, self._rng, history.taken)
         marginal = joint.sum(axis=1)
-        cutoffs = self._model.cutoffs(levels.count)
+        cutoffs = state.model.cutoffs(levels.count)
         self.last_proposal = {
             "rated": len(history.rated),
             "waiting": len(pending),
@@ -166,17 +173,21 @@ class LocalizationSampler(BaseSampler):
             return self._state
         x, keys = candidates(self.output, geometry, self.n_candidates)
         z = geometry.normalize(x)
-        measure = Measure(geometry, self.output, z)
+        measure = Measure(geometry, self.output, z, self.emphasis)
+        model = RatingModel(**self._grid, relative_noise=self.relative_noise, lapse=self.lapse, metrics=measure.count)
         self._state = State(
             signature=signature,
             x=x,
             z=z,
             measure=measure,
-            near=Neighbours.within(measure.between, len(z), self.radius),
+            near=Neighbours.within(lambda rows, columns: measure.between(rows, columns, metric=0), len(z), self.radius),
             keys=keys,
             by_key=index_by_key(keys),
             free=np.ones(len(x), dtype=bool),
-            log_lik=np.zeros((self._model.size, len(x))),
+            log_lik=np.repeat(model.log_prior[:, None], len(x), axis=1),
+            model=model,
+            proposer=Proposer(model=model, radius=self.radius, information=self.information,
+                              n_proposals=self.n_proposals, n_draws=self.n_draws),
             history=History(names=geometry.names, locate=lambda raw: locate(self.output, geometry, raw)),
         )
         return self._state
@@ -187,11 +198,11 @@ class LocalizationSampler(BaseSampler):
         history = state.history
         numbers = history.take_new_ratings()
         if levels.signature != state.levels:
-            state.log_lik[:] = 0.0
+            state.log_lik[:] = state.model.log_prior[:, None]
             state.levels = levels.signature
             numbers = list(history.rated)
         if len(numbers) >= _MANY_RATINGS:  # a resumed study: a few ms per rating, once
             _log.info("LocalizationSampler: taking in %d earlier ratings (once per run)", len(numbers))
         for number in numbers:
-            d = state.measure.to_candidates(history.points[number][0][None, :])[0]
-            state.log_lik += self._model.log_likelihood(d, levels.level(history.rated[number]), levels.count)
+            d = state.measure.to_candidates(history.points[number][0][None, :])[:, 0]
+            state.log_lik += state.model.log_likelihood(d, levels.level(history.rated[number]), levels.count)

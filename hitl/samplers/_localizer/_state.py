@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -15,6 +16,11 @@ from numpy.typing import NDArray
 from hitl.samplers._history import History
 from hitl.samplers._history import Key
 from hitl.samplers._localizer._measure import Measure
+from hitl.samplers._localizer._model import RatingModel
+
+
+if TYPE_CHECKING:  # the proposer reads the state: a cycle at run time
+    from hitl.samplers._localizer._proposal import Proposer
 
 
 __all__ = ["Neighbours", "State", "index_by_key"]
@@ -32,7 +38,9 @@ class State:
     keys: list[Key]
     by_key: dict[Key, NDArray[np.int64]]  # the candidates showing each output
     free: NDArray[np.bool_]  # candidates whose output has not been shown
-    log_lik: NDArray[np.float64]  # (grid, candidates)
+    log_lik: NDArray[np.float32]  # (grid, candidates): log prior plus log-likelihood; float32 is far finer than needed
+    model: RatingModel  # its grid holds each hypothesis once per metric of ``measure``
+    proposer: Proposer
     history: History
     levels: tuple[Any, ...] = ()
 
