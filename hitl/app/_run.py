@@ -78,6 +78,8 @@ def _run(cfg: DictConfig, stop: threading.Event) -> Summary:
     if not (callable(getattr(generator, "suggest", None)) and callable(getattr(generator, "render", None))):
         raise HitlError("generator: its _target_ must be a hitl.generators.Generator subclass (suggest and render)")
     sampler = build(cfg.sampler, "sampler")
+    if cfg.sampler.get("_target_") != "hitl.samplers.auto":  # auto logs its own choice, and why
+        _log.info("sampler: %s", type(sampler).__name__)
     check_sampler(cfg.mode.name, sampler)
     _probe(sampler, generator)
     artifact_store = build(cfg.artifacts, "artifacts")

@@ -209,6 +209,10 @@ def test_documented_overrides_run(tmp_path: Path, overrides: list[str]) -> None:
     assert res.returncode == 0, res.stdout + res.stderr
     batch = 8 if "batch=8" in overrides else 4
     assert "timeout reached: 0 rating(s)" in res.stdout and f"{batch} still waiting" in res.stdout
+    sampler = {"sampler=random": "RandomSampler", "sampler=gp": "UnrepeatingGPSampler", "+experiment=tutorial": "TPESampler",
+               "generator=color": "IdealPointSampler"}
+    named = [name for key, name in sampler.items() if key in overrides] or ["LocalizationSampler"]
+    assert f"sampler: {named[0]}" in res.stdout  # which sampler runs is always logged
 
 
 def test_help_shows_that_experiments_are_added_with_a_plus(tmp_path: Path) -> None:
