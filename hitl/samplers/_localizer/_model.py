@@ -99,14 +99,17 @@ class RatingModel:
         probs = np.stack([cum[k + 1] - cum[k] for k in range(count)])
         return (1.0 - self.lapse) * np.clip(probs, 0.0, 1.0) + self.lapse / count
 
-    def log_likelihood(self, d: NDArray[np.float64], level: int, count: int) -> NDArray[np.float64]:
+    def log_likelihood(self, d: NDArray[np.float64], level: int, count: int,
+                       rows: NDArray[np.int64] | None = None) -> NDArray[np.float64]:
         """log P(level | distance) for every grid point (rows) and candidate (columns).
 
-        ``d``: the distances to the candidates, one row per metric.
+        ``d``: the distances to the candidates, one row per metric. ``rows``: these grid points
+        only (default: all).
         """
+        rows = np.arange(self.size) if rows is None else rows
         # float32: half the work of float64, and far finer than the model is exact
-        cutoffs, t = self.cutoffs(count).astype(np.float32), self.grid_t[:, None].astype(np.float32)
-        d = np.asarray(d, dtype=np.float32).reshape(-1, np.shape(d)[-1])[self.grid_m]
+        cutoffs, t = self.cutoffs(count)[rows].astype(np.float32), self.grid_t[rows, None].astype(np.float32)
+        d = np.asarray(d, dtype=np.float32).reshape(-1, np.shape(d)[-1])[self.grid_m[rows]]
         scale = t + np.float32(self.relative_noise) * d
         upper = _sigmoid((cutoffs[:, level, None] - d) / scale) if level < count - 1 else 1.0
         lower = _sigmoid((cutoffs[:, level - 1, None] - d) / scale) if level > 0 else 0.0

@@ -33,6 +33,7 @@ __all__ = ["LocalizationSampler"]
 
 _log = logging.getLogger("hitl")
 _MANY_RATINGS = 1000  # taking in this many at once is worth a log line
+_NEGLIGIBLE = 30.0  # log posterior below the best at which a grid point is dropped (its mass is under 1e-13)
 
 
 class LocalizationSampler(BaseSampler):
@@ -140,17 +141,18 @@ class LocalizationSampler(BaseSampler):
         history.update(self._reader.trials(study, trial), trial.number)
         levels = Levels.of(study, self._reader.widget(study), history.values)
         self._update_likelihood(state, levels)
-        joint = np.exp(state.log_lik - state.log_lik.max())  # (grid, candidates), float32
+        log_lik = state.log_lik[state.alive]
+        joint = np.exp(log_lik - log_lik.max())  # (grid points alive, candidates), float32
         joint /= joint.sum()
 
         state.mark_shown(history.take_changed_keys(), history.taken)
         pending = history.pending
         to_pending = state.measure.to_candidates(np.array(pending)) if pending else np.zeros((state.measure.count, 0, len(state.z)))
-        chosen, score = state.proposer.choose(state, joint, to_pending, levels.count, self._rng)
+        chosen, score = state.proposer.choose(state, joint, state.alive, to_pending, levels.count, self._rng)
         if chosen is None:  # every candidate was shown already
             return unseen_params(self.output, geometry, self._rng, history.taken)
         marginal = joint.sum(axis=1)
-        cutoffs = state.model.cutoffs(levels.count)
+        cutoffs = state.model.cutoffs(levels.count)[state.alive]
         self.last_proposal = {
             "rated": len(history.rated),
             "waiting": len(pending),
@@ -186,6 +188,7 @@ class LocalizationSampler(BaseSampler):
             free=np.ones(len(x), dtype=bool),
             log_lik=np.repeat(model.log_prior[:, None], len(x), axis=1),
             model=model,
+            alive=np.arange(model.size),
             proposer=Proposer(model=model, radius=self.radius, information=self.information,
                               n_proposals=self.n_proposals, n_draws=self.n_draws),
             history=History(names=geometry.names, locate=lambda raw: locate(self.output, geometry, raw)),
@@ -199,10 +202,17 @@ class LocalizationSampler(BaseSampler):
         numbers = history.take_new_ratings()
         if levels.signature != state.levels:
             state.log_lik[:] = state.model.log_prior[:, None]
+            state.alive = np.arange(state.model.size)
             state.levels = levels.signature
             numbers = list(history.rated)
         if len(numbers) >= _MANY_RATINGS:  # a resumed study: a few ms per rating, once
             _log.info("LocalizationSampler: taking in %d earlier ratings (once per run)", len(numbers))
         for number in numbers:
             d = state.measure.to_candidates(history.points[number][0][None, :])[:, 0]
-            state.log_lik += state.model.log_likelihood(d, levels.level(history.rated[number]), levels.count)
+            state.log_lik[state.alive] += state.model.log_likelihood(d, levels.level(history.rated[number]), levels.count,
+                                                                     rows=state.alive)
+        if numbers:  # a grid point e^-30 behind the best holds no mass worth its time: it stops being updated
+            best = state.log_lik[state.alive].max(axis=1)
+            keep = best > best.max() - _NEGLIGIBLE
+            state.log_lik[state.alive[~keep]] = -np.inf  # no mass, rather than a stale figure
+            state.alive = state.alive[keep]

@@ -40,6 +40,7 @@ class State:
     free: NDArray[np.bool_]  # candidates whose output has not been shown
     log_lik: NDArray[np.float32]  # (grid, candidates): log prior plus log-likelihood; float32 is far finer than needed
     model: RatingModel  # its grid holds each hypothesis once per metric of ``measure``
+    alive: NDArray[np.int64]  # the grid points whose posterior mass is not negligible: the only ones updated
     proposer: Proposer
     history: History
     levels: tuple[Any, ...] = ()
