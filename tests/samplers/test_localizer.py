@@ -227,6 +227,8 @@ def test_learns_how_a_person_weighs_lightness_against_hue(k_l: float, k_h: float
             d = float(colorimetry.delta_e_2000(seen, target, k_l=k_l, k_h=k_h)) + rng.normal(0.0, 2.0)
             study.tell(trial, float(np.clip(round(10 - 9 * d / 40), 1, 10)))
     state = sampler._state
+    dropped = np.setdiff1d(np.arange(state.model.size), state.alive)
+    assert len(dropped) > state.model.size // 4 and np.all(np.isneginf(state.log_lik[dropped]))  # no longer updated
     joint = np.exp(state.log_lik - state.log_lik.max())
     per_metric = np.bincount(state.model.grid_m, weights=joint.sum(axis=1)) / joint.sum()
     weights = state.measure.weights  # columns: lightness, chroma, hue
