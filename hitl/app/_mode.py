@@ -40,9 +40,6 @@ _COMPARING: tuple[type, ...] = (ComparisonSampler,)  # samplers that read the st
 
 MODES = ("rating", "preferential")
 
-_N_GENERATE = _SYSTEM_ATTR_N_GENERATE  # the batch compared at once, optuna-dashboard's key
-
-
 def check_mode(mode: str) -> None:
     if mode not in MODES:
         raise HitlError(f"mode.name={mode!r}: use mode=rating or mode=preferential")
@@ -106,7 +103,7 @@ def open_study_in_mode(
 def _marked(storage: BaseStorage, study_id: int) -> bool:
     """Whether the study is whole: a rating study's widget set, a comparison study's batch (set last)."""
     attrs = storage.get_study_system_attrs(study_id)
-    return WIDGET_SET_ATTR in attrs or _N_GENERATE in attrs
+    return WIDGET_SET_ATTR in attrs or _SYSTEM_ATTR_N_GENERATE in attrs
 
 
 def _wait_for_its_mode(storage: BaseStorage, study_id: int, seconds: float = 5.0) -> None:

@@ -92,8 +92,7 @@ class PerceptualColorGenerator(Generator):
         Returns:
             Shape ``(n, m)``.
         """
-        lab_a = colorimetry.srgb_to_lab(self.output_keys(names, a).astype(float)).astype(np.float32)
-        lab_b = colorimetry.srgb_to_lab(self.output_keys(names, b).astype(float)).astype(np.float32)
+        lab_a, lab_b = self._labs(names, a), self._labs(names, b)
         return colorimetry.delta_e_2000(lab_a[:, None, :], lab_b[None, :, :])  # float32: within 1e-4
 
     def distance_parts(self, names: Sequence[str], a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -105,9 +104,12 @@ class PerceptualColorGenerator(Generator):
         Returns:
             Shape ``(n, m, 3)``; the parts sum to ``distances(names, a, b) ** 2``.
         """
-        lab_a = colorimetry.srgb_to_lab(self.output_keys(names, a).astype(float)).astype(np.float32)
-        lab_b = colorimetry.srgb_to_lab(self.output_keys(names, b).astype(float)).astype(np.float32)
+        lab_a, lab_b = self._labs(names, a), self._labs(names, b)
         return colorimetry.delta_e_2000_parts(lab_a[:, None, :], lab_b[None, :, :])
+
+    def _labs(self, names: Sequence[str], points: NDArray[np.float64]) -> NDArray[np.float32]:
+        """CIELAB of the colours shown (float32: differences within 1e-4)."""
+        return colorimetry.srgb_to_lab(self.output_keys(names, points).astype(float)).astype(np.float32)
 
     def shown_points(self, names: Sequence[str], points: NDArray[np.float64]) -> NDArray[np.float64]:
         """The parameters of the colours actually shown (gamut-mapped, rounded to integer sRGB).

@@ -41,14 +41,13 @@ class Proposer:
         self,
         state: State,
         joint: NDArray[np.float64],
-        rows: NDArray[np.int64],
         to_pending: NDArray[np.float32],
         count: int,
         rng: np.random.Generator,
     ) -> tuple[int | None, float]:
         """The candidate to show next and its score; ``None`` when all were shown.
 
-        ``joint``: the posterior over the model's grid points ``rows`` (its rows) and the candidates.
+        ``joint``: the posterior over the model's grid points ``state.alive`` (its rows) and the candidates.
 
         ``to_pending``: distances from each trial awaiting rating to each candidate, per metric
         of ``state.measure``: ``(metrics, pending, candidates)``.
@@ -73,7 +72,7 @@ class Proposer:
             proposals = np.flatnonzero(free)[: self.n_proposals]
         score = state.near.sums(available)[proposals]  # the mass within radius of each proposal
         if self.information > 0:
-            score = score + self.information * self._information(state, joint, rows, proposals, to_pending, count, rng)
+            score = score + self.information * self._information(state, joint, proposals, to_pending, count, rng)
         best = int(np.argmax(score))
         return int(proposals[best]), float(score[best])
 
@@ -81,7 +80,6 @@ class Proposer:
         self,
         state: State,
         joint: NDArray[np.float64],
-        rows: NDArray[np.int64],
         proposals: NDArray[np.int64],
         to_pending: NDArray[np.float32],
         count: int,
@@ -96,7 +94,7 @@ class Proposer:
         # A concentrated posterior gives the same pair many times: weigh each distinct pair by its count.
         draws, counts = np.unique(hs * joint.shape[1] + ms, return_counts=True)
         hs, ms = np.divmod(draws, joint.shape[1])
-        hs = rows[hs]  # the model's own grid points
+        hs = state.alive[hs]  # the model's own grid points
         table, entropy_table, step = self.model.table(count)
         last = table.shape[1] - 1
         draw_w = (counts / counts.sum()).astype(np.float32)

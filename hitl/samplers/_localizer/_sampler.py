@@ -148,7 +148,7 @@ class LocalizationSampler(BaseSampler):
         state.mark_shown(history.take_changed_keys(), history.taken)
         pending = history.pending
         to_pending = state.measure.to_candidates(np.array(pending)) if pending else np.zeros((state.measure.count, 0, len(state.z)))
-        chosen, score = state.proposer.choose(state, joint, state.alive, to_pending, levels.count, self._rng)
+        chosen, score = state.proposer.choose(state, joint, to_pending, levels.count, self._rng)
         if chosen is None:  # every candidate was shown already
             return unseen_params(self.output, geometry, self._rng, history.taken)
         marginal = joint.sum(axis=1)
