@@ -182,11 +182,35 @@ def test_the_model_holds_a_coupled_direction_only_where_the_ratings_call_for_it(
     for first in range(0, 64, 8):
         model.add(points[first:first + 8], levels[first:first + 8])
     theta = model.draw(1024)
-    share = float(theta[:, -1].mean())
+    share = float(theta[:, 15].mean())  # columns: ideal, log weights, span, curve, noise, u, its switch, coarse
     if not coupled:
         assert share < 0.2, share
         return
     assert share > 0.9, share
-    u = theta[theta[:, -1] > 0.5][:, 11:15]  # columns: ideal, log weights, span, curve, noise, u, switch
+    u = theta[theta[:, 15] > 0.5][:, 11:15]
     cosine = np.abs(u @ np.array([1.0, 1.0, 0.0, 0.0])) / (np.sqrt(2) * np.linalg.norm(u, axis=1))
     assert float(np.median(cosine)) > 0.9, np.median(cosine)
+
+
+@pytest.mark.parametrize("coarse", [True, False])
+def test_the_model_reads_a_person_who_uses_only_some_levels_as_coarse(coarse: bool) -> None:
+    """A person who gives only 1, 5 or 10 on a ten-level slider: nearly every guess reads their
+    ratings as wide intervals between the levels used, and finds the ideal; a person who uses
+    most levels is read as closely as ever (where every level is used, the readings agree)."""
+    rng = np.random.default_rng(2)
+    model = IdealPointModel(dims=3, count=10, rng=rng, coarse=0.5)
+    ideal = np.array([0.3, 0.6, 0.5])
+    points = rng.random((72, 3))
+    fine = np.clip(np.rint(9 * np.linalg.norm(points - ideal, axis=1) / 0.9), 0, 9)
+    used = np.array([0, 5, 9])  # the slider's 10, 5 and 1
+    levels = (used[np.argmin(np.abs(fine[:, None] - used[None, :]), axis=1)] if coarse else fine).astype(int)
+    for first in range(0, 72, 8):
+        model.add(points[first:first + 8], levels[first:first + 8])
+    assert list(model.used) == ([0, 5, 9] if coarse else sorted(set(levels.tolist()) | {0, 9}))
+    theta = model.draw(1024)
+    share = float(theta[:, 3 * 3 + 4].mean())  # the coarse reading's switch
+    if coarse:
+        assert share > 0.9, share
+        assert np.linalg.norm(model.ideals(theta).mean(axis=0) - ideal) < 0.1
+    else:
+        assert np.linalg.norm(model.ideals(theta).mean(axis=0) - ideal) < 0.05

@@ -31,6 +31,12 @@ class IdealPointModel:
     direction ``u``, adding ``(u . (x - c))^2`` to the squared distance; guesses with and without
     one compete on the ratings, so the extra term survives only where the ratings call for it.
 
+    Some people use only a few points of the scale (1, 5 and 10 on a slider): their 5 then
+    means anything between their 1 and their 10, not exactly 5. With probability ``coarse``
+    a guess reads each rating as the interval between the midpoints to the neighbouring levels
+    this person has used so far (the best and the worst always count as used), instead of the
+    level's own width; again the ratings decide.
+
     The posterior is a cloud of weighted particles: each new rating reweighs them; when the
     weights grow uneven the cloud is resampled and moved by Metropolis steps, so it follows the
     posterior anywhere in the box instead of living on a fixed grid (which in 6 or 12
@@ -48,11 +54,12 @@ class IdealPointModel:
             update costs the same at 300 or 10,000 ratings.
         moves: Metropolis steps after each resampling.
         coupling: Prior probability that the parameters act together along one direction.
+        coarse: Prior probability that the person uses only some levels of the scale.
     """
 
     def __init__(self, *, dims: int, count: int, rng: np.random.Generator, n_particles: int = 2048,
                  scale_spread: float = 0.4, lapse: float = 0.03, max_ratings: int = 256, moves: int = 4,
-                 coupling: float = 0.0) -> None:
+                 coupling: float = 0.0, coarse: float = 0.0) -> None:
         self.dims, self.count, self.rng = dims, count, rng
         self.n_particles = n_particles
         self.scale_spread = scale_spread
@@ -60,6 +67,10 @@ class IdealPointModel:
         self.max_ratings = max_ratings
         self.moves = moves
         self.coupling = coupling
+        self.coarse = coarse
+        # the levels this person has given, ascending; the scale's ends always count as used, so the
+        # coarse reading keeps a best (and a worst) rating above those given so far
+        self.used = np.array(sorted({0, count - 1}), np.int64)
         self.points = np.zeros((0, dims), _F32)
         self.levels = np.zeros(0, np.int64)
         self.theta = self._prior(n_particles)
@@ -69,13 +80,21 @@ class IdealPointModel:
                         (slice(2 * d + 2, 2 * d + 3), _NOISE)]
 
     # theta's columns: the ideal (d), log weights before centring (d), log span, log curve, log noise,
-    # the coupled direction (d), its gate (0 or 1)
+    # the coupled direction (d), its gate (0 or 1), the coarse reading's gate (0 or 1)
 
     def add(self, points: NDArray[np.float64], levels: NDArray[np.int64]) -> None:
         """Take in ratings: ``points`` (normalized rows) rated ``levels`` (0 the best)."""
         points = np.asarray(points, _F32).reshape(-1, self.dims)
         levels = np.asarray(levels, np.int64).reshape(-1)
         if len(points):
+            used = np.union1d(self.used, levels)
+            if len(used) > len(self.used) and len(self.points) and 0 < self.coarse:
+                # a newly used level narrows what the earlier ratings of the coarse reading mean
+                old = self._weighed_data()
+                before = self._log_likelihood(self.theta, *old)
+                self.used = used
+                self._log_weight += self._log_likelihood(self.theta, *old) - before
+            self.used = used
             self._log_weight += self._log_likelihood(self.theta, points, levels)
             self.points = np.vstack([self.points, points])
             self.levels = np.concatenate([self.levels, levels])
@@ -97,19 +116,37 @@ class IdealPointModel:
         """P(level) for each particle (rows) and point: shape ``(particles, points, count)``."""
         k = self.count
         t, scale = self._latent(theta, np.asarray(points, _F32))
-        cut = np.arange(k - 1, dtype=_F32) + _F32(0.5)
-        below = _sigmoid((cut[None, None, :] - t[..., None]) / scale[..., None])
-        zero, one = np.zeros_like(t)[..., None], np.ones_like(t)[..., None]
-        p = np.clip(np.diff(np.concatenate([zero, below, one], axis=-1), axis=-1), 0.0, 1.0)
+        p = self._interval_probs(t, scale, np.arange(k - 1, dtype=_F32) + _F32(0.5))
+        coarse = theta[:, 3 * self.dims + 4] > 0.5
+        if coarse.any():  # the coarse reading: only the used levels, each over its interval
+            _, upper = self._coarse_cuts()
+            p_used = self._interval_probs(t[coarse], scale[coarse], upper[:-1])
+            p_coarse = np.zeros_like(p[coarse])
+            p_coarse[..., self.used] = p_used
+            p[coarse] = p_coarse
         return _F32(1.0 - self.lapse) * p + _F32(self.lapse / k)
 
     # -- internals ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _interval_probs(t: NDArray[np.float32], scale: NDArray[np.float32], cuts: NDArray[np.float32]) -> NDArray[np.float32]:
+        """P(each interval between ``cuts`` (ascending), open at both ends): shape ``t.shape + (len(cuts) + 1,)``."""
+        below = _sigmoid((cuts.astype(_F32) - t[..., None]) / scale[..., None])
+        zero, one = np.zeros_like(t)[..., None], np.ones_like(t)[..., None]
+        return np.clip(np.diff(np.concatenate([zero, below, one], axis=-1), axis=-1), 0.0, 1.0)
+
+    def _coarse_cuts(self) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """Each used level's interval as the coarse reading takes it: lower and upper cuts (ends open)."""
+        used = self.used
+        mid = (used[1:] + used[:-1]).astype(_F32) / _F32(2.0)
+        return np.concatenate([[-np.inf], mid]).astype(_F32), np.concatenate([mid, [np.inf]]).astype(_F32)
 
     def _prior(self, n: int) -> NDArray[np.float64]:
         r, d = self.rng, self.dims
         columns = [r.random((n, d)), r.normal(0.0, self.scale_spread, (n, d))]
         columns += [r.uniform(np.log(low), np.log(high), (n, 1)) for low, high in (_SPAN, _CURVE, _NOISE)]
-        columns += [r.normal(0.0, _COUPLED_SD, (n, d)), (r.random((n, 1)) < self.coupling).astype(float)]
+        columns += [r.normal(0.0, _COUPLED_SD, (n, d)), (r.random((n, 1)) < self.coupling).astype(float),
+                    (r.random((n, 1)) < self.coarse).astype(float)]
         return np.hstack(columns)
 
     def _log_prior(self, theta: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -121,6 +158,7 @@ class IdealPointModel:
         log_p = log_p - 0.5 * np.sum((theta[:, 2 * d + 3:3 * d + 3] / _COUPLED_SD) ** 2, axis=1)
         with np.errstate(divide="ignore"):  # coupling 0 or 1: the other kind of guess is impossible
             log_p = log_p + np.where(theta[:, 3 * d + 3] > 0.5, np.log(self.coupling), np.log1p(-self.coupling))
+            log_p = log_p + np.where(theta[:, 3 * d + 4] > 0.5, np.log(self.coarse), np.log1p(-self.coarse))
         return np.where(ok, log_p, -np.inf)
 
     def _latent(self, theta: NDArray[np.float64], points: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
@@ -153,10 +191,19 @@ class IdealPointModel:
             return np.zeros(len(theta))
         k = self.count
         t, scale = self._latent(theta, points)
-        lv = levels.astype(_F32)[None, :]
-        upper = np.where(levels < k - 1, _sigmoid((lv + _F32(0.5) - t) / scale), _F32(1.0))
-        lower = np.where(levels > 0, _sigmoid((lv - _F32(0.5) - t) / scale), _F32(0.0))
-        p = _F32(1.0 - self.lapse) * np.clip(upper - lower, 0.0, 1.0) + _F32(self.lapse / k)
+        lv = levels.astype(_F32)
+        low_cut = np.where(levels > 0, lv - _F32(0.5), -np.inf).astype(_F32)
+        high_cut = np.where(levels < k - 1, lv + _F32(0.5), np.inf).astype(_F32)
+        coarse = theta[:, 3 * self.dims + 4] > 0.5
+        low_cut, high_cut = np.broadcast_to(low_cut, t.shape), np.broadcast_to(high_cut, t.shape)
+        if coarse.any():
+            lower, upper = self._coarse_cuts()
+            at = np.searchsorted(self.used, levels)
+            low_cut, high_cut = low_cut.copy(), high_cut.copy()
+            low_cut[coarse], high_cut[coarse] = lower[at], upper[at]
+        upper_p = _sigmoid((high_cut - t) / scale)
+        lower_p = _sigmoid((low_cut - t) / scale)
+        p = _F32(1.0 - self.lapse) * np.clip(upper_p - lower_p, 0.0, 1.0) + _F32(self.lapse / k)
         return np.log(p).sum(axis=1, dtype=np.float64)
 
     def _weighed_data(self) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
@@ -176,11 +223,12 @@ class IdealPointModel:
         log_prior = self._log_prior(self.theta)
         for _ in range(self.moves):
             step = self.theta.std(axis=0) * 0.6 + 1e-4  # follows the cloud's own spread, axis by axis
-            step[-1] = 0.0  # the coupling switch is flipped, not moved
+            step[-2:] = 0.0  # the switches are flipped, not moved
             proposal = self.theta + self.rng.normal(0.0, 1.0, self.theta.shape) * step
-            if 0 < self.coupling < 1:
-                flip = self.rng.random(n) < _FLIP
-                proposal[flip, -1] = 1.0 - proposal[flip, -1]
+            for column, prior in ((-2, self.coupling), (-1, self.coarse)):
+                if 0 < prior < 1:
+                    flip = self.rng.random(n) < _FLIP
+                    proposal[flip, column] = 1.0 - proposal[flip, column]
             prior_p = self._log_prior(proposal)
             inside = np.isfinite(prior_p)
             lik_p = np.full(n, -np.inf)
