@@ -56,16 +56,9 @@ class PhotoDistance:
         return float(colorimetry.delta_e_2000(lab, self._target_lab, self.k_l, self.k_c, self.k_h).mean())
 
 
-_LINEAR = colorimetry._decode(np.arange(256)).astype(np.float32)  # each 8-bit level's linear light
-_TO_XYZ = (colorimetry._RGB_TO_XYZ / np.asarray(colorimetry.D65_WHITE)[:, None]).T.astype(np.float32)
-
-
 def _lab(image: Image.Image, size: tuple[int, int]) -> NDArray[np.float32]:
     """CIELAB of every pixel at ``size``, in float32 (as :func:`hitl.colorimetry.srgb_to_lab`, within 1e-3)."""
     image = image.convert("RGB")
     if image.size != size:
         image = image.resize(size, Image.BOX if size[0] < image.width else Image.BILINEAR)
-    ratio = _LINEAR[np.asarray(image).reshape(-1, 3)] @ _TO_XYZ
-    f = np.where(ratio > colorimetry._EPSILON, np.cbrt(ratio), (colorimetry._KAPPA * ratio + 16.0) / 116.0)
-    return np.stack([116.0 * f[:, 1] - 16.0, 500.0 * (f[:, 0] - f[:, 1]), 200.0 * (f[:, 1] - f[:, 2])],
-                    axis=-1).astype(np.float32)
+    return colorimetry.srgb8_to_lab(np.asarray(image).reshape(-1, 3))
