@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from hitl import colorimetry
 from hitl._errors import HitlError
 from hitl.generators._base import Generator
 
@@ -28,6 +30,7 @@ NEUTRAL: dict[str, float] = {  # the value of each parameter that leaves the pho
 }
 _WB_STRENGTH = 0.35  # white-balance gain at +-1: exp(0.35) ~ 1.42x on one side of the axis
 _LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)  # Rec. 709 weights of linear light
+_THUMBNAIL = 8  # the longer side of the picture :meth:`PhotoGenerator.features` grades: 48 pixels say the look
 
 
 class PhotoGenerator(Generator):
@@ -69,8 +72,11 @@ class PhotoGenerator(Generator):
             img = img.convert("RGB")
             img.thumbnail((max_side, max_side))
             encoded = np.asarray(img, dtype=np.float32) / 255.0
+            small = img.copy()
+            small.thumbnail((_THUMBNAIL, _THUMBNAIL), Image.BOX)
         self.image = str(path)
         self._linear = _decode(encoded)  # (h, w, 3) linear light
+        self._small = _decode(np.asarray(small, dtype=np.float32).reshape(-1, 3) / 255.0)  # (pixels, 3)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -79,17 +85,22 @@ class PhotoGenerator(Generator):
 
     def grade(self, params: Mapping[str, Any]) -> NDArray[np.uint8]:
         """The graded photo as an ``(h, w, 3)`` uint8 sRGB array (no file written)."""
-        p = {**NEUTRAL, **{k: float(v) for k, v in params.items() if k in NEUTRAL}}
-        warm, tint = p["temperature"] * _WB_STRENGTH, p["tint"] * _WB_STRENGTH
-        gains = np.exp(np.array([warm + tint / 2, -tint, -warm + tint / 2], dtype=np.float32))
-        gains *= np.float32(2.0 ** p["exposure"])
-        linear = self._linear * gains
-        value = _encode(np.clip(linear, 0.0, 1.0))
-        value = value ** np.float32(1.0 / p["gamma"])
-        value = _contrast(value, p["contrast"])
-        grey = (value @ _LUMA)[..., None]
-        value = grey + (value - grey) * np.float32(1.0 + p["saturation"])
-        return np.clip(np.rint(value * 255.0), 0, 255).astype(np.uint8)
+        p = {k: np.array([float(v)]) for k, v in params.items() if k in NEUTRAL}
+        return np.clip(np.rint(_grade(self._linear[None], p)[0] * 255.0), 0, 255).astype(np.uint8)
+
+    def features(self, names: Sequence[str], points: NDArray[np.float64]) -> NDArray[np.float32]:
+        """Each row of ``points`` (values of ``names``) as a thumbnail of its grading in DIN99o.
+
+        Straight distance between these rows follows how different two gradings look (DIN99o
+        is CIELAB reshaped so that straight distance follows CIEDE2000), with lightness and the
+        two colour axes as parts a person may weigh differently (shape ``(len(points), pixels,
+        3)``), so a sampler can measure a person's distance to their ideal grading as the person
+        sees it (see :class:`hitl.samplers.OutputModel`).
+        """
+        points = np.asarray(points, dtype=np.float64).reshape(-1, len(names))
+        value = _grade(self._small[None], {n: points[:, j] for j, n in enumerate(names) if n in NEUTRAL})
+        lab = colorimetry.srgb8_to_lab(np.clip(np.rint(value * 255.0), 0, 255).astype(np.uint8))  # as rendered
+        return colorimetry.lab_to_din99o(lab).reshape(len(points), -1, 3).astype(np.float32)
 
     def render(self, params: Mapping[str, Any], directory: Path) -> Path:
         path = directory / "photo.png"
@@ -97,15 +108,31 @@ class PhotoGenerator(Generator):
         return path
 
 
-def _contrast(value: NDArray[np.float32], amount: float) -> NDArray[np.float32]:
+def _grade(linear: NDArray[np.float32], params: Mapping[str, NDArray[np.float64]]) -> NDArray[np.float32]:
+    """Display-encoded values (0..1) of ``linear`` (``(1, ..., 3)``) graded by each of ``n`` settings.
+
+    ``params`` maps parameter names to arrays of ``n`` values (missing ones stay neutral); the
+    result has shape ``(n, ..., 3)``.
+    """
+    n = len(next(iter(params.values()))) if params else 1
+    p = {k: np.broadcast_to(np.asarray(params.get(k, v), dtype=np.float32), (n,)) for k, v in NEUTRAL.items()}
+    shape = (n,) + (1,) * (linear.ndim - 1)  # one value per setting, broadcast over the pixels
+    warm, tint = p["temperature"] * _WB_STRENGTH, p["tint"] * _WB_STRENGTH
+    gains = np.exp(np.stack([warm + tint / 2, -tint, -warm + tint / 2], axis=-1)) * (2.0 ** p["exposure"])[:, None]
+    value = _encode(np.clip(linear * gains.reshape(shape[:-1] + (3,)), 0.0, 1.0))
+    value = value ** (1.0 / p["gamma"]).reshape(shape)
+    value = _contrast(value, p["contrast"].reshape(shape))
+    grey = (value @ _LUMA)[..., None]
+    return grey + (value - grey) * (1.0 + p["saturation"]).reshape(shape)
+
+
+def _contrast(value: NDArray[np.float32], amount: NDArray[np.float32]) -> NDArray[np.float32]:
     """A cubic through black, mid-grey and white with slope ``1 + amount`` at mid-grey.
 
     Monotone for ``amount`` in -1..0.5: an S-curve above 0, a flattening below, ends kept.
     """
-    if amount == 0:
-        return value
     x = np.clip(value, 0.0, 1.0) * 2.0 - 1.0  # -1 .. 1
-    x = x + np.float32(amount) * x * (1.0 - x * x)
+    x = x + amount * x * (1.0 - x * x)
     return (x + 1.0) / 2.0
 
 

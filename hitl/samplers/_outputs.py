@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Container
 from collections.abc import Sequence
 from typing import Any
@@ -15,7 +16,7 @@ from hitl.samplers._history import Key
 from hitl.samplers._space import Geometry
 
 
-__all__ = ["OutputModel", "candidates", "keys_of", "locate", "shown_of", "unseen_params"]
+__all__ = ["OutputModel", "candidates", "features_of", "keys_of", "locate", "shown_of", "unseen_params"]
 
 _SELF_TOLERANCE = 0.01  # a candidate the output model moves further (normalized) is not shown as itself
 _CANDIDATE_SEED = 20050101  # candidates are a fixed set; seeds vary the draws and the proposals
@@ -33,6 +34,12 @@ class OutputModel(Protocol):
     parameters stands in for it. And ``distance_parts(names, a, b)``: the squared distances
     split into parts a person may weigh differently, ``(len(a), len(b), parts)`` summing to
     ``distances ** 2`` (e.g. lightness, chroma and hue), so a sampler can learn the weights.
+    And ``features(names, points)``: each row's output as coordinates, ``(len(points), m)``,
+    in which straight distance follows how different outputs look (e.g. a photo's thumbnail in
+    DIN99o), or ``(len(points), m, parts)`` with parts a person may weigh differently (its
+    lightness and two colour axes): ``IdealPointSampler`` measures the person's distance to
+    their ideal there, learning the parts' weights; it is called on a few thousand rows per
+    rating, so keep it to milliseconds.
     """
 
     def output_keys(self, names: Sequence[str], points: NDArray[np.float64]) -> NDArray[np.int64]: ...
@@ -55,6 +62,14 @@ def candidates(output: Any, geometry: Geometry, wanted: int) -> tuple[NDArray[np
     if len(x) < wanted // 4:  # the model shows almost nothing as itself: take its images
         x = shown_of(output, geometry, geometry.sample(rng, wanted))
     return x, keys_of(output, geometry, x)
+
+
+def features_of(output: Any, geometry: Geometry) -> Callable[[NDArray[np.float64]], NDArray[np.float64]] | None:
+    """The generator's ``features`` as a function of normalized points, or ``None`` if it has none."""
+    if not callable(getattr(output, "features", None)):
+        return None
+    names = list(geometry.names)
+    return lambda z: np.asarray(output.features(names, geometry.to_values(geometry.denormalize(np.asarray(z, float)))))
 
 
 def shown_of(output: Any, geometry: Geometry, x: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -10,6 +10,7 @@ from PIL import Image
 import pytest
 
 import hitl
+from hitl.evaluators import PhotoDistance
 from hitl.generators import PhotoGenerator
 from hitl.generators.photo import NEUTRAL
 from hitl.generators.photo import PHOTO
@@ -70,3 +71,22 @@ def test_render_is_fast(tmp_path: Path) -> None:
 def test_bad_spaces_are_refused(space: dict, words: str) -> None:
     with pytest.raises(hitl.HitlError, match=words):
         PhotoGenerator(space=space)
+
+
+def test_features_measure_gradings_as_the_photo_scorer_sees_them(tmp_path: Path) -> None:
+    """Straight distance between two gradings' features ranks 30 pairs as mean per-pixel CIEDE2000
+    of the full renderings does (rank correlation above 0.9), and its thumbnail is the photo's."""
+    generator = PhotoGenerator(space=SPACE)
+    names = list(SPACE)
+    rng = np.random.default_rng(0)
+    low, high = np.array([SPACE[n]["low"] for n in names]), np.array([SPACE[n]["high"] for n in names])
+    target = dict(zip(names, low + 0.5 * (high - low)))
+    scorer = PhotoDistance(target=target, generator=generator)
+    points = low + rng.random((30, len(names))) * (high - low)
+    seen = [scorer(generator.render(dict(zip(names, row)), tmp_path)) for row in points]
+    features = generator.features(names, np.vstack([points, [list(target.values())]]))
+    assert features.shape[2] == 3 and 24 <= features.shape[1] <= 64  # a thumbnail's pixels: lightness, two colour axes
+    features = features.reshape(len(features), -1)
+    measured = np.linalg.norm(features[:-1] - features[-1], axis=1)
+    ranks = [np.argsort(np.argsort(v)) for v in (seen, measured)]
+    assert np.corrcoef(*ranks)[0, 1] > 0.9

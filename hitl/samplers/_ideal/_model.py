@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -13,6 +15,7 @@ _SPAN = (0.15, 1.2)  # distance (in units of the box's diagonal / sqrt(d)) from 
 _CURVE = (0.5, 2.0)  # exponent bending distance into rating levels (a rater strict near the ideal, or lenient)
 _NOISE = (0.02, 0.25)  # rating noise as a share of the whole scale
 _COUPLED_SD = 1.0  # prior sd of the coupled direction's components, in units of an average parameter's weight
+_PART_SD = 0.7  # prior sd of a feature part's log weight: one part may count ~4x another (2 sd)
 _FLIP = 0.2  # chance a Metropolis step proposes switching a guess's coupling on or off
 
 
@@ -37,6 +40,15 @@ class IdealPointModel:
     this person has used so far (the best and the worst always count as used), instead of the
     level's own width; again the ratings decide.
 
+    A generator that can place its outputs in a space where straight distance follows how
+    different they look (``features``: a photo's thumbnail in CIELAB) lets the model measure the
+    distance there instead: ``||f(x) - f(c)||``, on a scale where random outputs lie as far
+    apart as random points of the box. The parameters' weights and the coupled direction then
+    have nothing to describe (how the parameters act together is in ``f``) and are left out.
+    Features given as ``(rows, m, parts)`` (a thumbnail's lightness and two colour axes) get a
+    weight per part, learned like the parameters' weights: a person may see less lightness
+    and more hue than the features' own scale says.
+
     The posterior is a cloud of weighted particles: each new rating reweighs them; when the
     weights grow uneven the cloud is resampled and moved by Metropolis steps, so it follows the
     posterior anywhere in the box instead of living on a fixed grid (which in 6 or 12
@@ -55,19 +67,25 @@ class IdealPointModel:
         moves: Metropolis steps after each resampling.
         coupling: Prior probability that the parameters act together along one direction.
         coarse: Prior probability that the person uses only some levels of the scale.
+        features: Normalized points (rows) -> their outputs' coordinates (rows), or ``None``
+            to measure distance in the parameters.
     """
 
     def __init__(self, *, dims: int, count: int, rng: np.random.Generator, n_particles: int = 2048,
                  scale_spread: float = 0.4, lapse: float = 0.03, max_ratings: int = 256, moves: int = 4,
-                 coupling: float = 0.0, coarse: float = 0.0) -> None:
+                 coupling: float = 0.0, coarse: float = 0.0,
+                 features: Callable[[NDArray[np.float32]], NDArray[np.float32]] | None = None) -> None:
         self.dims, self.count, self.rng = dims, count, rng
         self.n_particles = n_particles
         self.scale_spread = scale_spread
         self.lapse = lapse
         self.max_ratings = max_ratings
         self.moves = moves
-        self.coupling = coupling
+        self.features = features
+        self._parts = 0  # features' parts with a weight of their own (set from the features: 1 is none)
+        self.coupling = 0.0 if features is not None else coupling
         self.coarse = coarse
+        self._feature_scale = self._scale_of(features) if features is not None else 1.0
         # the levels this person has given, ascending; the scale's ends always count as used, so the
         # coarse reading keeps a best (and a worst) rating above those given so far
         self.used = np.array(sorted({0, count - 1}), np.int64)
@@ -80,7 +98,8 @@ class IdealPointModel:
                         (slice(2 * d + 2, 2 * d + 3), _NOISE)]
 
     # theta's columns: the ideal (d), log weights before centring (d), log span, log curve, log noise,
-    # the coupled direction (d), its gate (0 or 1), the coarse reading's gate (0 or 1)
+    # the coupled direction (d), the features' parts' log weights before centring (one per part;
+    # none without features), the coupled direction's gate (0 or 1), the coarse reading's gate (0 or 1)
 
     def add(self, points: NDArray[np.float64], levels: NDArray[np.int64]) -> None:
         """Take in ratings: ``points`` (normalized rows) rated ``levels`` (0 the best)."""
@@ -117,7 +136,7 @@ class IdealPointModel:
         k = self.count
         t, scale = self._latent(theta, np.asarray(points, _F32))
         p = self._interval_probs(t, scale, np.arange(k - 1, dtype=_F32) + _F32(0.5))
-        coarse = theta[:, 3 * self.dims + 4] > 0.5
+        coarse = theta[:, -1] > 0.5
         if coarse.any():  # the coarse reading: only the used levels, each over its interval
             _, upper = self._coarse_cuts()
             p_used = self._interval_probs(t[coarse], scale[coarse], upper[:-1])
@@ -127,6 +146,21 @@ class IdealPointModel:
         return _F32(1.0 - self.lapse) * p + _F32(self.lapse / k)
 
     # -- internals ----------------------------------------------------------------------------
+
+    def _embed(self, points: NDArray[np.float32]) -> NDArray[np.float32]:
+        """The features of ``points`` on the box's scale, as ``(rows, m, parts)``."""
+        assert self.features is not None
+        f = np.asarray(self.features(points), _F32) * _F32(self._feature_scale)
+        return f.reshape(len(f), -1, self._parts)
+
+    def _scale_of(self, features: Callable[[NDArray[np.float32]], NDArray[np.float32]]) -> float:
+        """The factor that sets random outputs as far apart as random points of the box."""
+        rng = np.random.default_rng(0)  # not the model's stream: the same scale whatever the seed
+        f = np.asarray(features(rng.random((256, self.dims)).astype(_F32)), np.float64)
+        self._parts = f.shape[2] if f.ndim == 3 else 1
+        f = f.reshape(len(f), -1)
+        apart = np.sqrt(np.mean(np.sum((f[:128] - f[128:]) ** 2, axis=1)))
+        return float(np.sqrt(self.dims / 6.0) / apart) if apart > 0 else 1.0  # E|x - y|^2 = d / 6 in the box
 
     @staticmethod
     def _interval_probs(t: NDArray[np.float32], scale: NDArray[np.float32], cuts: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -145,8 +179,8 @@ class IdealPointModel:
         r, d = self.rng, self.dims
         columns = [r.random((n, d)), r.normal(0.0, self.scale_spread, (n, d))]
         columns += [r.uniform(np.log(low), np.log(high), (n, 1)) for low, high in (_SPAN, _CURVE, _NOISE)]
-        columns += [r.normal(0.0, _COUPLED_SD, (n, d)), (r.random((n, 1)) < self.coupling).astype(float),
-                    (r.random((n, 1)) < self.coarse).astype(float)]
+        columns += [r.normal(0.0, _COUPLED_SD, (n, d)), r.normal(0.0, _PART_SD, (n, self._parts)),
+                    (r.random((n, 1)) < self.coupling).astype(float), (r.random((n, 1)) < self.coarse).astype(float)]
         return np.hstack(columns)
 
     def _log_prior(self, theta: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -156,9 +190,10 @@ class IdealPointModel:
             ok &= (theta[:, columns][:, 0] >= np.log(low)) & (theta[:, columns][:, 0] <= np.log(high))
         log_p = -0.5 * np.sum((theta[:, d:2 * d] / self.scale_spread) ** 2, axis=1)
         log_p = log_p - 0.5 * np.sum((theta[:, 2 * d + 3:3 * d + 3] / _COUPLED_SD) ** 2, axis=1)
+        log_p = log_p - 0.5 * np.sum((theta[:, 3 * d + 3:3 * d + 3 + self._parts] / _PART_SD) ** 2, axis=1)
         with np.errstate(divide="ignore"):  # coupling 0 or 1: the other kind of guess is impossible
-            log_p = log_p + np.where(theta[:, 3 * d + 3] > 0.5, np.log(self.coupling), np.log1p(-self.coupling))
-            log_p = log_p + np.where(theta[:, 3 * d + 4] > 0.5, np.log(self.coarse), np.log1p(-self.coarse))
+            log_p = log_p + np.where(theta[:, -2] > 0.5, np.log(self.coupling), np.log1p(-self.coupling))
+            log_p = log_p + np.where(theta[:, -1] > 0.5, np.log(self.coarse), np.log1p(-self.coarse))
         return np.where(ok, log_p, -np.inf)
 
     def _latent(self, theta: NDArray[np.float64], points: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
@@ -169,10 +204,18 @@ class IdealPointModel:
         span = np.exp(theta[:, 2 * d:2 * d + 1]) * np.sqrt(d)
         w = (np.exp(log_w - log_w.mean(axis=1, keepdims=True)) / span).astype(_F32)
         squared = np.zeros((len(theta), len(points)), _F32)
-        for j in range(d):  # axis by axis: no (particles, points, d) array, no BLAS threads
+        if self.features is not None:
+            f_ideal, f_point = self._embed(ideal), self._embed(points)  # (rows, m, parts)
+            log_part = theta[:, 3 * d + 3:3 * d + 3 + self._parts]
+            part_w = np.exp(2.0 * (log_part - log_part.mean(axis=1, keepdims=True))) / (span * span)
+            for j in range(self._parts):  # each part's squared distance: |a|^2 + |b|^2 - 2 a.b, one product
+                a, b = f_ideal[..., j], f_point[..., j]
+                part = (a * a).sum(axis=1)[:, None] + (b * b).sum(axis=1)[None, :] - 2.0 * (a @ b.T)
+                squared += np.maximum(part, 0.0) * part_w[:, j, None].astype(_F32)
+        for j in range(d if self.features is None else 0):  # axis by axis: no (particles, points, d) array, no BLAS threads
             diff = (points[None, :, j] - ideal[:, j, None]) * w[:, j, None]
             squared += diff * diff
-        coupled = theta[:, 3 * d + 3] > 0.5
+        coupled = theta[:, -2] > 0.5
         if coupled.any():
             u = (theta[coupled, 2 * d + 3:3 * d + 3] / span[coupled]).astype(_F32)
             along = np.zeros((int(coupled.sum()), len(points)), _F32)
@@ -194,7 +237,7 @@ class IdealPointModel:
         lv = levels.astype(_F32)
         low_cut = np.where(levels > 0, lv - _F32(0.5), -np.inf).astype(_F32)
         high_cut = np.where(levels < k - 1, lv + _F32(0.5), np.inf).astype(_F32)
-        coarse = theta[:, 3 * self.dims + 4] > 0.5
+        coarse = theta[:, -1] > 0.5
         low_cut, high_cut = np.broadcast_to(low_cut, t.shape), np.broadcast_to(high_cut, t.shape)
         if coarse.any():
             lower, upper = self._coarse_cuts()

@@ -16,6 +16,7 @@ from optuna.trial import FrozenTrial
 from hitl.samplers._history import History
 from hitl.samplers._ideal._model import IdealPointModel
 from hitl.samplers._ideal._proposal import propose_params
+from hitl.samplers._outputs import features_of
 from hitl.samplers._outputs import locate
 from hitl.samplers._reader import study_key
 from hitl.samplers._reader import StudyReader
@@ -163,7 +164,7 @@ class IdealPointSampler(BaseSampler):
                 dims=len(state.geometry.names), count=levels.count, rng=self._rng,
                 n_particles=self.n_particles, scale_spread=self.scale_spread, lapse=self.lapse,
                 max_ratings=self.max_ratings, coupling=self._coupling(len(state.geometry.names)),
-                coarse=self.coarse,
+                coarse=self.coarse, features=features_of(self.output, state.geometry),
             )
             state.levels = levels.signature
             numbers = sorted(history.rated)
