@@ -30,7 +30,7 @@ NEUTRAL: dict[str, float] = {  # the value of each parameter that leaves the pho
 }
 _WB_STRENGTH = 0.35  # white-balance gain at +-1: exp(0.35) ~ 1.42x on one side of the axis
 _LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)  # Rec. 709 weights of linear light
-_THUMBNAIL = 8  # the longer side of the picture :meth:`PhotoGenerator.features` grades: 48 pixels say the look
+_THUMBNAIL = 8  # the longer side of the picture :meth:`PhotoGenerator.features` grades: 8x5 pixels say the look
 
 
 class PhotoGenerator(Generator):

@@ -41,7 +41,7 @@ class IdealPointModel:
     level's own width; again the ratings decide.
 
     A generator that can place its outputs in a space where straight distance follows how
-    different they look (``features``: a photo's thumbnail in CIELAB) lets the model measure the
+    different they look (``features``: a photo's thumbnail in DIN99o) lets the model measure the
     distance there instead: ``||f(x) - f(c)||``, on a scale where random outputs lie as far
     apart as random points of the box. The parameters' weights and the coupled direction then
     have nothing to describe (how the parameters act together is in ``f``) and are left out.
@@ -212,9 +212,10 @@ class IdealPointModel:
                 a, b = f_ideal[..., j], f_point[..., j]
                 part = (a * a).sum(axis=1)[:, None] + (b * b).sum(axis=1)[None, :] - 2.0 * (a @ b.T)
                 squared += np.maximum(part, 0.0) * part_w[:, j, None].astype(_F32)
-        for j in range(d if self.features is None else 0):  # axis by axis: no (particles, points, d) array, no BLAS threads
-            diff = (points[None, :, j] - ideal[:, j, None]) * w[:, j, None]
-            squared += diff * diff
+        else:
+            for j in range(d):  # axis by axis: no (particles, points, d) array, no BLAS threads
+                diff = (points[None, :, j] - ideal[:, j, None]) * w[:, j, None]
+                squared += diff * diff
         coupled = theta[:, -2] > 0.5
         if coupled.any():
             u = (theta[coupled, 2 * d + 3:3 * d + 3] / span[coupled]).astype(_F32)

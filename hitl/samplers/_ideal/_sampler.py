@@ -54,7 +54,8 @@ class IdealPointSampler(BaseSampler):
         output: The generator (optional): its ``suggest`` gives the search space before the
             first trial; ``shown_points`` / ``output_keys`` (see
             :class:`hitl.samplers.OutputModel`) say what is really shown and when two outputs
-            are the same.
+            are the same; ``features``, where a person's distance to their ideal is measured
+            (else in the parameters).
         n_particles: Size of the posterior cloud; more is finer and slower.
         n_draws: Posterior draws each ask scores candidates under.
         n_candidates: Candidates scored per ask.
