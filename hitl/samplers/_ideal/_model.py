@@ -82,10 +82,10 @@ class IdealPointModel:
         self.max_ratings = max_ratings
         self.moves = moves
         self.features = features
-        self._parts = 0  # features' parts with a weight of their own (set from the features: 1 is none)
         self.coupling = 0.0 if features is not None else coupling
         self.coarse = coarse
-        self._feature_scale = self._scale_of(features) if features is not None else 1.0
+        # the features' scale, and their parts with a weight of their own (one part: no weighing)
+        self._feature_scale, self._parts = self._scale_of(features) if features is not None else (1.0, 0)
         # the levels this person has given, ascending; the scale's ends always count as used, so the
         # coarse reading keeps a best (and a worst) rating above those given so far
         self.used = np.array(sorted({0, count - 1}), np.int64)
@@ -153,14 +153,14 @@ class IdealPointModel:
         f = np.asarray(self.features(points), _F32) * _F32(self._feature_scale)
         return f.reshape(len(f), -1, self._parts)
 
-    def _scale_of(self, features: Callable[[NDArray[np.float32]], NDArray[np.float32]]) -> float:
-        """The factor that sets random outputs as far apart as random points of the box."""
+    def _scale_of(self, features: Callable[[NDArray[np.float32]], NDArray[np.float32]]) -> tuple[float, int]:
+        """The factor that sets random outputs as far apart as random points of the box, and the parts."""
         rng = np.random.default_rng(0)  # not the model's stream: the same scale whatever the seed
         f = np.asarray(features(rng.random((256, self.dims)).astype(_F32)), np.float64)
-        self._parts = f.shape[2] if f.ndim == 3 else 1
+        parts = f.shape[2] if f.ndim == 3 else 1
         f = f.reshape(len(f), -1)
         apart = np.sqrt(np.mean(np.sum((f[:128] - f[128:]) ** 2, axis=1)))
-        return float(np.sqrt(self.dims / 6.0) / apart) if apart > 0 else 1.0  # E|x - y|^2 = d / 6 in the box
+        return (float(np.sqrt(self.dims / 6.0) / apart) if apart > 0 else 1.0), parts  # E|x - y|^2 = d / 6 in the box
 
     @staticmethod
     def _interval_probs(t: NDArray[np.float32], scale: NDArray[np.float32], cuts: NDArray[np.float32]) -> NDArray[np.float32]:
