@@ -11,6 +11,8 @@ measuring distances between parameters measures roughly what a person sees.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike
 from numpy.typing import NDArray
@@ -154,15 +156,17 @@ def lab_to_din99o(lab: ArrayLike) -> FloatArray:
     Returns:
         DIN99o coordinates; ``L99o`` runs 0..100 like ``L*``.
     """
-    lab = np.asarray(lab, dtype=float)
+    lab = np.asarray(lab)
+    lab = lab if lab.dtype == np.float32 else lab.astype(float)  # float32 stays float32: a photo's thumbnails, fast
     lightness = _DIN_L_SCALE * np.log1p(_DIN_L_K * lab[..., 0])
-    cos, sin = np.cos(_DIN_ANGLE), np.sin(_DIN_ANGLE)
+    cos, sin = math.cos(_DIN_ANGLE), math.sin(_DIN_ANGLE)  # Python floats keep float32 arrays float32
     e = lab[..., 1] * cos + lab[..., 2] * sin
     f = _DIN_F * (lab[..., 2] * cos - lab[..., 1] * sin)
     g = np.hypot(e, f)
-    chroma = np.log1p(_DIN_C_K * g) / _DIN_C_SCALE
-    hue = np.arctan2(f, e) + _DIN_ANGLE
-    return np.stack([lightness, chroma * np.cos(hue), chroma * np.sin(hue)], axis=-1)
+    # the chroma's new length along the same direction, turned back by the angle (no atan2, cos, sin per colour)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        stretch = np.where(g > 0, np.log1p(_DIN_C_K * g) / (_DIN_C_SCALE * g), _DIN_C_K / _DIN_C_SCALE).astype(lab.dtype)
+    return np.stack([lightness, stretch * (e * cos - f * sin), stretch * (f * cos + e * sin)], axis=-1)
 
 
 def din99o_to_lab(din: ArrayLike) -> FloatArray:

@@ -237,6 +237,8 @@ def test_the_model_measures_in_the_generators_features_when_it_has_them() -> Non
             model.add(points[first:first + 8], levels[first:first + 8])
         guess = model.ideals(model.draw(1024)).mean(axis=0)
         errors[name] = float(np.linalg.norm(features(guess[None]) - features(ideal[None])))
+        if measure is not None:  # the guesses' features, kept across resampling and moves, are theirs
+            assert np.allclose(model._theta_features, model._ideal_features(model.theta), atol=1e-5)
     assert errors["features"] < 0.1 and errors["features"] < errors["parameters"] / 3, errors
 
 

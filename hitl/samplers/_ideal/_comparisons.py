@@ -61,9 +61,9 @@ class ComparisonModel(IdealPointModel):
     def _weighed_data(self) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
         return self.pairs[-self.max_ratings:], np.zeros(0, np.int64)  # the latest: the person's taste now
 
-    def _log_likelihood(self, theta: NDArray[np.float64], points: NDArray[np.float32],
-                        levels: NDArray[np.int64]) -> NDArray[np.float64]:
-        """Summed log P(each pair's first output preferred) for each particle; ``levels`` is unused."""
+    def _log_likelihood(self, theta: NDArray[np.float64], points: NDArray[np.float32], levels: NDArray[np.int64],
+                        ideal_features: NDArray[np.float32] | None = None) -> NDArray[np.float64]:
+        """Summed log P(each pair's first output preferred) for each particle; ``levels`` is unused (no features)."""
         if len(points) == 0:
             return np.zeros(len(theta))
         d = self.dims

@@ -92,6 +92,7 @@ class IdealPointModel:
         self.points = np.zeros((0, dims), _F32)
         self.levels = np.zeros(0, np.int64)
         self.theta = self._prior(n_particles)
+        self._theta_features = self._ideal_features(self.theta)  # kept beside theta: moves change few rows
         self._log_weight = np.zeros(n_particles)
         d = dims
         self._bounds = [(slice(2 * d, 2 * d + 1), _SPAN), (slice(2 * d + 1, 2 * d + 2), _CURVE),
@@ -110,11 +111,11 @@ class IdealPointModel:
             if len(used) > len(self.used) and len(self.points) and 0 < self.coarse:
                 # a newly used level narrows what the earlier ratings of the coarse reading mean
                 old = self._weighed_data()
-                before = self._log_likelihood(self.theta, *old)
+                before = self._log_likelihood(self.theta, *old, self._theta_features)
                 self.used = used
-                self._log_weight += self._log_likelihood(self.theta, *old) - before
+                self._log_weight += self._log_likelihood(self.theta, *old, self._theta_features) - before
             self.used = used
-            self._log_weight += self._log_likelihood(self.theta, points, levels)
+            self._log_weight += self._log_likelihood(self.theta, points, levels, self._theta_features)
             self.points = np.vstack([self.points, points])
             self.levels = np.concatenate([self.levels, levels])
         w = np.exp(self._log_weight - self._log_weight.max())
@@ -146,6 +147,10 @@ class IdealPointModel:
         return _F32(1.0 - self.lapse) * p + _F32(self.lapse / k)
 
     # -- internals ----------------------------------------------------------------------------
+
+    def _ideal_features(self, theta: NDArray[np.float64]) -> NDArray[np.float32] | None:
+        """The features of the guesses' ideals, or ``None`` when distance is measured in the parameters."""
+        return None if self.features is None else self._embed(theta[:, : self.dims].astype(_F32))
 
     def _embed(self, points: NDArray[np.float32]) -> NDArray[np.float32]:
         """The features of ``points`` on the box's scale, as ``(rows, m, parts)``."""
@@ -196,8 +201,12 @@ class IdealPointModel:
             log_p = log_p + np.where(theta[:, -1] > 0.5, np.log(self.coarse), np.log1p(-self.coarse))
         return np.where(ok, log_p, -np.inf)
 
-    def _latent(self, theta: NDArray[np.float64], points: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-        """The rating each particle expects at each point on the level scale, and its noise scale."""
+    def _latent(self, theta: NDArray[np.float64], points: NDArray[np.float32],
+                ideal_features: NDArray[np.float32] | None = None) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """The rating each particle expects at each point on the level scale, and its noise scale.
+
+        ``ideal_features``: the particles' ideals' features when already known (else computed).
+        """
         d, k = self.dims, self.count
         ideal = theta[:, :d].astype(_F32)
         log_w = theta[:, d:2 * d]
@@ -205,7 +214,8 @@ class IdealPointModel:
         w = (np.exp(log_w - log_w.mean(axis=1, keepdims=True)) / span).astype(_F32)
         squared = np.zeros((len(theta), len(points)), _F32)
         if self.features is not None:
-            f_ideal, f_point = self._embed(ideal), self._embed(points)  # (rows, m, parts)
+            f_ideal = self._embed(ideal) if ideal_features is None else ideal_features  # (rows, m, parts)
+            f_point = self._embed(points)
             log_part = theta[:, 3 * d + 3:3 * d + 3 + self._parts]
             part_w = np.exp(2.0 * (log_part - log_part.mean(axis=1, keepdims=True))) / (span * span)
             for j in range(self._parts):  # each part's squared distance: |a|^2 + |b|^2 - 2 a.b, one product
@@ -228,13 +238,13 @@ class IdealPointModel:
         scale = (_F32(k - 1) * np.exp(theta[:, 2 * d + 2]).astype(_F32))[:, None]
         return t, np.broadcast_to(scale, t.shape)
 
-    def _log_likelihood(self, theta: NDArray[np.float64], points: NDArray[np.float32],
-                        levels: NDArray[np.int64]) -> NDArray[np.float64]:
-        """Summed log P(levels | points) for each particle."""
+    def _log_likelihood(self, theta: NDArray[np.float64], points: NDArray[np.float32], levels: NDArray[np.int64],
+                        ideal_features: NDArray[np.float32] | None = None) -> NDArray[np.float64]:
+        """Summed log P(levels | points) for each particle (``ideal_features``: as :meth:`_latent`'s)."""
         if len(points) == 0:
             return np.zeros(len(theta))
         k = self.count
-        t, scale = self._latent(theta, points)
+        t, scale = self._latent(theta, points, ideal_features)
         lv = levels.astype(_F32)
         low_cut = np.where(levels > 0, lv - _F32(0.5), -np.inf).astype(_F32)
         high_cut = np.where(levels < k - 1, lv + _F32(0.5), np.inf).astype(_F32)
@@ -261,9 +271,11 @@ class IdealPointModel:
     def _resample_move(self, weights: NDArray[np.float64]) -> None:
         n = self.n_particles
         positions = (self.rng.random() + np.arange(n)) / n  # systematic resampling
-        self.theta = self.theta[np.minimum(np.searchsorted(np.cumsum(weights), positions), n - 1)]
+        chosen = np.minimum(np.searchsorted(np.cumsum(weights), positions), n - 1)
+        self.theta = self.theta[chosen]
+        features = None if self._theta_features is None else self._theta_features[chosen]
         points, levels = self._weighed_data()
-        log_lik = self._log_likelihood(self.theta, points, levels)
+        log_lik = self._log_likelihood(self.theta, points, levels, features)
         log_prior = self._log_prior(self.theta)
         for _ in range(self.moves):
             step = self.theta.std(axis=0) * 0.6 + 1e-4  # follows the cloud's own spread, axis by axis
@@ -276,11 +288,15 @@ class IdealPointModel:
             prior_p = self._log_prior(proposal)
             inside = np.isfinite(prior_p)
             lik_p = np.full(n, -np.inf)
+            proposed = self._ideal_features(proposal[inside]) if inside.any() else None
             if inside.any():
-                lik_p[inside] = self._log_likelihood(proposal[inside], points, levels)
+                lik_p[inside] = self._log_likelihood(proposal[inside], points, levels, proposed)
             accept = np.log(self.rng.random(n)) < lik_p + prior_p - log_lik - log_prior
             self.theta[accept] = proposal[accept]
+            if features is not None and proposed is not None:  # accepted rows are inside: their features are known
+                features[accept] = proposed[accept[inside]]
             log_lik[accept], log_prior[accept] = lik_p[accept], prior_p[accept]
+        self._theta_features = features
         self._log_weight = np.zeros(n)
 
 
