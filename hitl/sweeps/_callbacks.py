@@ -17,6 +17,7 @@ from hitl.config import build
 from hitl.config import build_storage
 from hitl.config import scrub_saved_configs
 from hitl.server import EmbeddedDashboard
+from hitl.server import build_dashboard
 from hitl.sweeps._jobs import DASHBOARD_ENV
 from hitl.sweeps._jobs import new_sweep_id
 from hitl.sweeps._jobs import SWEEP_ID_ENV
@@ -53,12 +54,16 @@ class SweepDashboard(Callback):
         if isinstance(storage, InMemoryStorage):
             _log.warning("storage=memory: each job keeps its own study in its own memory; each serves its own dashboard")
             return
-        self._dashboard = EmbeddedDashboard(
-            storage=storage, artifact_store=build(config.artifacts, "artifacts"),
-            host=config.dashboard.host, port=config.dashboard.port,
-        ).start()
+        # the same server, tokens, hold and undo window as a single run's: a sweep is no less exposed
+        self._dashboard = build_dashboard(config.dashboard, storage=storage,
+                                          artifact_store=build(config.artifacts, "artifacts"), on_tell=None).start()
         os.environ[DASHBOARD_ENV] = self._dashboard.url
-        _log.info("rate this sweep's studies at %s/dashboard", self._dashboard.url)
+        url, access = self._dashboard.url, self._dashboard.access
+        _log.info("rate this sweep's studies at %s", access.link(f"{url}/dashboard", admin=True))
+        if access.enabled:  # the jobs' own links carry no token: people take theirs here, once
+            links = {name: f"{url}/rate?token={token}" for name, token in access.rater_tokens.items()}
+            for name, link in (links or {"raters": access.link(f"{url}/rate")}).items():
+                _log.info("%s pick a study to rate at %s", name, link)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if self._dashboard is not None:
